@@ -1,0 +1,53 @@
+# LALOPA: two commands on a fresh Debian / Raspberry Pi OS machine.
+#   make demo   runs the whole system on this machine
+#   make test   runs every test
+# Both install what they need: system packages via apt where missing, and .venv.
+
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed-stamp
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# command:package pairs installed via apt when the command is missing
+SYSTEM_DEPS := mosquitto:mosquitto mosquitto_passwd:mosquitto-clients \
+               chromium:chromium espeak-ng:espeak-ng systemd-analyze:systemd
+PYTEST_ARGS ?=
+
+.PHONY: all deps venv test demo screenshots bench clean
+
+all: test
+
+deps:
+	@missing=""; \
+	for pair in $(SYSTEM_DEPS); do \
+	  cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || missing="$$missing $$pkg"; \
+	done; \
+	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+test: deps venv
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+demo: deps venv
+	$(BIN)/lalopa demo
+
+screenshots: deps venv
+	$(BIN)/python -m docs.screenshots 2>/dev/null || $(BIN)/lalopa demo --screenshots-only
+
+bench: deps venv
+	$(BIN)/lalopa bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

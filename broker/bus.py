@@ -1,0 +1,244 @@
+"""One paho-mqtt 2 wrapper for every LALOPA component.
+
+Habits it enforces (see FIELD_NOTES §3): VERSION2 callbacks, MQTT 5,
+``connect_async`` + ``loop_start`` so a broker that is not up yet never raises,
+reconnect backoff capped at a few seconds, subscriptions renewed in
+``on_connect``, a retained ``offline`` last will with ``online`` published on
+connect, and callbacks that only hand work to the owner thread.
+
+Paho's network thread puts every event in :attr:`BusClient.inbox`; the owner
+(the pygame loop, the bridge worker, the button loop) calls
+:meth:`BusClient.dispatch` to run handlers in its own thread. An optional
+``wake`` callable is called from paho's thread after each enqueue, e.g. to post
+a pygame event.
+
+Example::
+
+    bus = BusClient(site="dinkes-claim", role="display", device="board-1",
+                    host="127.0.0.1", port=1883)
+    bus.subscribe(bus.topics.board, on_board)
+    bus.on_connected(lambda session_present: ...)
+    bus.start()
+    while running:
+        bus.dispatch(timeout=0.1)
+    bus.stop()
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import ssl
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from .protocol import Message, Presence, Topics, encode
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message received on a subscription, handed to the owner thread."""
+
+    topic: str
+    payload: bytes
+    retain: bool
+
+
+Handler = Callable[[Incoming], None]
+
+
+class BusClient:
+    """A device's connection to the broker; safe to publish from any thread."""
+
+    def __init__(self, *, site: str, role: str, device: str,
+                 host: str = "127.0.0.1", port: int = 1883,
+                 username: str | None = None, password: str | None = None,
+                 tls_ca: str | None = None, keepalive: int = 10,
+                 session_expiry_s: int = 0, max_reconnect_s: int = 4,
+                 max_queued: int = 100, wake: Callable[[], None] | None = None):
+        self.topics = Topics(site)
+        self.role, self.device = role, device
+        self.host, self.port = host, port
+        self.wake = wake
+        self.inbox: queue.Queue = queue.Queue()
+        self.connected = threading.Event()
+        self._subs: dict[str, tuple[int, Handler]] = {}
+        self._on_connected: list[Callable[[bool], None]] = []
+        self._on_disconnected: list[Callable[[], None]] = []
+        self._session_expiry_s = session_expiry_s
+        self._keepalive = keepalive
+        self._started = False
+        self.client = self._make_client(username, password, tls_ca, max_reconnect_s, max_queued)
+
+    # -- set-up -------------------------------------------------------------
+
+    @property
+    def client_id(self) -> str:
+        """Unique per device: two clients with one id kick each other off."""
+        return f"lalopa-{self.topics.site}-{self.role}-{self.device}"[:64]
+
+    @property
+    def presence_topic(self) -> str:
+        return self.topics.presence(self.role, self.device)
+
+    def _make_client(self, username, password, tls_ca, max_reconnect_s, max_queued):
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
+                             protocol=MQTTProtocolVersion.MQTTv5)
+        if username:
+            client.username_pw_set(username, password)
+        if tls_ca:
+            client.tls_set(ca_certs=tls_ca, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        client.reconnect_delay_set(min_delay=1, max_delay=max_reconnect_s)
+        client.max_queued_messages_set(max_queued)
+        offline = encode(Presence(role=self.role, device=self.device, status="offline"))
+        client.will_set(self.presence_topic, offline, qos=1, retain=True)
+        client.on_connect = self._handle_connect
+        client.on_disconnect = self._handle_disconnect
+        client.on_message = self._handle_message
+        return client
+
+    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
+        """Register a handler; it is (re)subscribed on every connect."""
+        self._subs[topic_filter] = (qos, handler)
+        if self.connected.is_set():
+            self.client.subscribe(topic_filter, qos=qos)
+
+    def on_connected(self, fn: Callable[[bool], None]) -> None:
+        """``fn(session_present)`` runs in the owner thread after each connect:
+        the place to republish retained state."""
+        self._on_connected.append(fn)
+
+    def on_disconnected(self, fn: Callable[[], None]) -> None:
+        self._on_disconnected.append(fn)
+
+    def start(self) -> None:
+        """Connect in the background; paho keeps reconnecting on its own."""
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self._session_expiry_s
+        self.client.connect_async(self.host, self.port, keepalive=self._keepalive,
+                                  clean_start=self._session_expiry_s == 0, properties=props)
+        self.client.loop_start()
+        self._started = True
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Say ``offline`` ourselves (a clean disconnect sends no will), then stop."""
+        if not self._started:
+            return
+        self._started = False
+        if self.connected.is_set():
+            info = self.publish_message(self.presence_topic,
+                                        Presence(role=self.role, device=self.device, status="offline"),
+                                        retain=True)
+            try:
+                info and info.wait_for_publish(timeout)
+            except (RuntimeError, ValueError):
+                pass
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.connected.clear()
+
+    # -- publishing ---------------------------------------------------------
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False,
+                expiry_s: int | None = None, when_offline: str = "queue"):
+        """Publish raw bytes. ``when_offline='drop'`` refuses to queue while the
+        broker is unreachable and returns None (a button press must not be sent
+        minutes later); otherwise paho queues QoS 1 in memory (capped)."""
+        if when_offline == "drop" and not self.connected.is_set():
+            return None
+        props = None
+        if expiry_s:
+            props = Properties(PacketTypes.PUBLISH)
+            props.MessageExpiryInterval = int(expiry_s)
+        info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            log.warning("publish to %s failed: %s", topic, mqtt.error_string(info.rc))
+            return None
+        return info
+
+    def publish_message(self, topic: str, msg: Message, **kw):
+        return self.publish(topic, encode(msg), **kw)
+
+    def clear_retained(self, topic: str):
+        return self.publish(topic, b"", retain=True)
+
+    # -- the owner thread ---------------------------------------------------
+
+    def dispatch(self, timeout: float | None = 0.0, limit: int = 1000) -> int:
+        """Run pending handlers in the calling thread; returns how many ran.
+
+        Waits up to ``timeout`` seconds for the first event (None waits forever).
+        """
+        done = 0
+        block = timeout is None or timeout > 0
+        while done < limit:
+            try:
+                kind, item = self.inbox.get(block=block and done == 0, timeout=timeout if done == 0 else None)
+            except queue.Empty:
+                break
+            done += 1
+            try:
+                self._run(kind, item)
+            except Exception:  # a bad handler never kills the owner loop
+                log.exception("bus handler for %s failed", kind)
+        return done
+
+    def _run(self, kind: str, item) -> None:
+        if kind == "message":
+            for topic_filter, (_, handler) in list(self._subs.items()):
+                if mqtt.topic_matches_sub(topic_filter, item.topic):
+                    handler(item)
+        elif kind == "connected":
+            for fn in self._on_connected:
+                fn(item)
+        elif kind == "disconnected":
+            for fn in self._on_disconnected:
+                fn()
+
+    def _enqueue(self, kind: str, item) -> None:
+        self.inbox.put((kind, item))
+        if self.wake is not None:
+            try:
+                self.wake()
+            except Exception:  # pragma: no cover - a wake hook must not break paho
+                log.exception("wake hook failed")
+
+    # -- paho callbacks (paho's thread: enqueue only) -------------------------
+
+    def _handle_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            log.warning("broker %s:%s refused connection: %s", self.host, self.port, reason_code)
+            return
+        for topic_filter, (qos, _) in self._subs.items():
+            client.subscribe(topic_filter, qos=qos)
+        client.publish(self.presence_topic,
+                       encode(Presence(role=self.role, device=self.device, status="online")),
+                       qos=1, retain=True)
+        self.connected.set()
+        log.info("connected to broker %s:%s as %s", self.host, self.port, self.client_id)
+        self._enqueue("connected", bool(flags.session_present))
+
+    def _handle_disconnect(self, client, userdata, flags, reason_code, properties):
+        was = self.connected.is_set()
+        self.connected.clear()
+        if was:
+            log.warning("lost broker %s:%s (%s); reconnecting", self.host, self.port, reason_code)
+            self._enqueue("disconnected", None)
+
+    def _handle_message(self, client, userdata, msg):
+        self._enqueue("message", Incoming(msg.topic, bytes(msg.payload), bool(msg.retain)))
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (for tests, demo and bench)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]

@@ -1,0 +1,621 @@
+"""The one written contract of the LALOPA bus: every topic and every payload.
+
+Every topic lives under ``lalopa/v1/<site>/``. Payloads are compact JSON objects
+that carry ``"v": 1``. Decoding validates size, JSON shape, version and every
+field; anything wrong raises :class:`ProtocolError` with a reason that the
+receiver logs and counts, and the message is dropped.
+
+``TOPICS`` is the registry that ``docs/PROTOCOL.md`` documents; a test checks
+that the two agree.
+
+Example::
+
+    >>> t = Topics("dinkes-claim")
+    >>> t.command(5)
+    'lalopa/v1/dinkes-claim/counter/5/command'
+    >>> cmd = CounterCommand(id="box-5:42", counter=5, action="next",
+    ...                      device="box-5", sent_at_ms=1_700_000_000_000)
+    >>> decode(CounterCommand, encode(cmd)) == cmd
+    True
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar, TypeVar
+
+VERSION = 1
+ROOT = f"lalopa/v{VERSION}"
+
+SITE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+TICKET_RE = re.compile(r"^[A-Z]-\d{3,4}$")
+
+ROLES = ("server", "kiosk", "display", "button", "panel")
+PRESENCE_STATES = ("online", "offline")
+COMMAND_ACTIONS = ("next", "recall", "no_show", "start", "finish", "pause", "resume")
+COUNTER_STATES = ("open", "paused", "closed")
+TICKET_STATES = ("waiting", "called", "serving", "done", "no_show", "cancelled", "transferred")
+PRIORITIES = ("lansia", "disabilitas", "hamil")
+CALL_KINDS = ("call", "recall")
+PRINTER_STATES = ("ok", "paper_low", "paper_out", "offline", "unknown")
+
+
+class ProtocolError(ValueError):
+    """A payload that breaks the contract; ``reason`` says how, for the log."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --------------------------------------------------------------------------
+# Topics
+
+
+class Topics:
+    """Topic builders for one site. Devices and server share these strings."""
+
+    def __init__(self, site: str):
+        if not SITE_RE.match(site or ""):
+            raise ValueError(f"site id must match {SITE_RE.pattern}, got {site!r}")
+        self.site = site
+        self.base = f"{ROOT}/{site}"
+
+    def command(self, counter: int) -> str:
+        return f"{self.base}/counter/{int(counter)}/command"
+
+    def counter_state(self, counter: int) -> str:
+        return f"{self.base}/counter/{int(counter)}/state"
+
+    @property
+    def call(self) -> str:
+        return f"{self.base}/call"
+
+    @property
+    def board(self) -> str:
+        return f"{self.base}/board"
+
+    @property
+    def summary(self) -> str:
+        return f"{self.base}/summary"
+
+    def presence(self, role: str, device: str) -> str:
+        return f"{self.base}/presence/{role}/{device}"
+
+    def printer(self, kiosk: str) -> str:
+        return f"{self.base}/kiosk/{kiosk}/printer"
+
+    # Wildcard filters for subscribers.
+    @property
+    def all_commands(self) -> str:
+        return f"{self.base}/counter/+/command"
+
+    @property
+    def all_counter_states(self) -> str:
+        return f"{self.base}/counter/+/state"
+
+    @property
+    def all_presence(self) -> str:
+        return f"{self.base}/presence/+/+"
+
+    @property
+    def all_printers(self) -> str:
+        return f"{self.base}/kiosk/+/printer"
+
+    def counter_of(self, topic: str) -> int | None:
+        """The counter number in a ``counter/<n>/...`` topic, else None."""
+        parts = topic.split("/")
+        if len(parts) >= 5 and parts[3] == "counter" and parts[4].isdigit():
+            return int(parts[4])
+        return None
+
+    def presence_of(self, topic: str) -> tuple[str, str] | None:
+        """``(role, device)`` of a presence topic, else None."""
+        parts = topic.split("/")
+        if len(parts) == 6 and parts[3] == "presence":
+            return parts[4], parts[5]
+        return None
+
+    def kiosk_of(self, topic: str) -> str | None:
+        parts = topic.split("/")
+        if len(parts) == 6 and parts[3] == "kiosk" and parts[5] == "printer":
+            return parts[4]
+        return None
+
+
+# --------------------------------------------------------------------------
+# Field checks (small, explicit, no schema library on a 512 MB button box)
+
+
+def _req(data: dict, key: str, kind: type | tuple, where: str) -> Any:
+    if key not in data:
+        raise ProtocolError(f"{where}: missing field '{key}'")
+    return _typed(data[key], key, kind, where)
+
+
+def _opt(data: dict, key: str, kind: type | tuple, where: str, default=None) -> Any:
+    if data.get(key) is None:
+        return default
+    return _typed(data[key], key, kind, where)
+
+
+def _typed(value: Any, key: str, kind: type | tuple, where: str) -> Any:
+    # bool is an int in Python; never accept it where a number is meant.
+    if isinstance(value, bool) and kind is not bool:
+        raise ProtocolError(f"{where}: field '{key}' must be {_kind_name(kind)}, got bool")
+    if not isinstance(value, kind):
+        raise ProtocolError(
+            f"{where}: field '{key}' must be {_kind_name(kind)}, got {type(value).__name__}")
+    return value
+
+
+def _kind_name(kind) -> str:
+    if isinstance(kind, tuple):
+        return " or ".join(k.__name__ for k in kind)
+    return kind.__name__
+
+
+def _one_of(value: Any, allowed: tuple, key: str, where: str) -> Any:
+    if value not in allowed:
+        raise ProtocolError(f"{where}: field '{key}' must be one of {list(allowed)}, got {value!r}")
+    return value
+
+
+def _match(value: str, pattern: re.Pattern, key: str, where: str) -> str:
+    if not pattern.match(value):
+        raise ProtocolError(f"{where}: field '{key}' is not valid: {value[:40]!r}")
+    return value
+
+
+def _bounded(value: int, lo: int, hi: int, key: str, where: str) -> int:
+    if not lo <= value <= hi:
+        raise ProtocolError(f"{where}: field '{key}' must be in {lo}..{hi}, got {value}")
+    return value
+
+
+def _text(value: str | None, limit: int, key: str, where: str) -> str | None:
+    if value is not None and len(value) > limit:
+        raise ProtocolError(f"{where}: field '{key}' is longer than {limit} characters")
+    return value
+
+
+# --------------------------------------------------------------------------
+# Payloads
+
+
+@dataclass(frozen=True)
+class Message:
+    """Base of every payload: knows its size limit and how to check a dict."""
+
+    MAX_BYTES: ClassVar[int] = 2048
+
+    @classmethod
+    def from_dict(cls, data: dict):  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    def to_dict(self) -> dict:
+        out = {"v": VERSION}
+        for f in fields(self):
+            out[f.name] = _plain(getattr(self, f.name))
+        return out
+
+
+def _plain(value):
+    if isinstance(value, Message):
+        d = value.to_dict()
+        d.pop("v", None)
+        return d
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class CounterCommand(Message):
+    """A verifier's button press or panel action: box/panel -> server.
+
+    ``id`` is unique per press (the server applies each id once);
+    ``sent_at_ms`` is the sender's estimate of *server* time (learned from
+    ``server_time_ms`` in retained state), so the server can refuse a press
+    older than its configured age.
+    """
+
+    MAX_BYTES: ClassVar[int] = 1024
+    id: str
+    counter: int
+    action: str
+    device: str
+    sent_at_ms: int
+    reason: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CounterCommand":
+        w = "command"
+        return cls(
+            id=_match(_req(d, "id", str, w), ID_RE, "id", w),
+            counter=_bounded(_req(d, "counter", int, w), 1, 999, "counter", w),
+            action=_one_of(_req(d, "action", str, w), COMMAND_ACTIONS, "action", w),
+            device=_match(_req(d, "device", str, w), ID_RE, "device", w),
+            sent_at_ms=_bounded(_req(d, "sent_at_ms", int, w), 0, 2**53, "sent_at_ms", w),
+            reason=_text(_opt(d, "reason", str, w), 200, "reason", w),
+        )
+
+
+@dataclass(frozen=True)
+class TicketRef(Message):
+    """A ticket as devices see it."""
+
+    number: str
+    service: str
+    status: str
+    priority: str | None = None
+    since: str | None = None  # ISO 8601 with the site's UTC offset
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TicketRef":
+        w = "ticket"
+        return cls(
+            number=_match(_req(d, "number", str, w), TICKET_RE, "number", w),
+            service=_req(d, "service", str, w),
+            status=_one_of(_req(d, "status", str, w), TICKET_STATES, "status", w),
+            priority=_opt_priority(d, w),
+            since=_text(_opt(d, "since", str, w), 40, "since", w),
+        )
+
+
+def _opt_priority(d: dict, where: str) -> str | None:
+    value = _opt(d, "priority", str, where)
+    return None if value is None else _one_of(value, PRIORITIES, "priority", where)
+
+
+def _opt_ticket(d: dict, key: str, where: str) -> TicketRef | None:
+    value = _opt(d, key, dict, where)
+    return None if value is None else TicketRef.from_dict(value)
+
+
+@dataclass(frozen=True)
+class CommandResult(Message):
+    """The outcome of the last command a counter sent (the box's acknowledgement)."""
+
+    id: str
+    ok: bool
+    code: str | None = None  # error code when not ok, e.g. "nothing_waiting"
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CommandResult":
+        w = "last_command"
+        return cls(id=_req(d, "id", str, w), ok=_req(d, "ok", bool, w),
+                   code=_text(_opt(d, "code", str, w), 64, "code", w))
+
+
+@dataclass(frozen=True)
+class CounterState(Message):
+    """Retained state of one counter: server -> its box, panels, counter displays."""
+
+    MAX_BYTES: ClassVar[int] = 4096
+    counter: int
+    name: str
+    status: str
+    waiting: int
+    server_time_ms: int
+    ticket: TicketRef | None = None
+    pause_reason: str | None = None
+    last_command: CommandResult | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CounterState":
+        w = "counter_state"
+        last = _opt(d, "last_command", dict, w)
+        return cls(
+            counter=_bounded(_req(d, "counter", int, w), 1, 999, "counter", w),
+            name=_text(_req(d, "name", str, w), 60, "name", w),
+            status=_one_of(_req(d, "status", str, w), COUNTER_STATES, "status", w),
+            waiting=_bounded(_req(d, "waiting", int, w), 0, 10**6, "waiting", w),
+            server_time_ms=_req(d, "server_time_ms", int, w),
+            ticket=_opt_ticket(d, "ticket", w),
+            pause_reason=_text(_opt(d, "pause_reason", str, w), 200, "pause_reason", w),
+            last_command=None if last is None else CommandResult.from_dict(last),
+        )
+
+
+@dataclass(frozen=True)
+class CallEvent(Message):
+    """One call or recall, server -> displays. Not retained.
+
+    ``seq`` rises by one for every call the server makes, across restarts; a
+    display drops a seq it has seen and resyncs from the board on a gap.
+    """
+
+    seq: int
+    kind: str
+    ticket: str
+    service: str
+    counter: int
+    counter_name: str
+    at: str
+    priority: str | None = None
+    recall_count: int = 0
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CallEvent":
+        w = "call"
+        return cls(
+            seq=_bounded(_req(d, "seq", int, w), 1, 2**53, "seq", w),
+            kind=_one_of(_req(d, "kind", str, w), CALL_KINDS, "kind", w),
+            ticket=_match(_req(d, "ticket", str, w), TICKET_RE, "ticket", w),
+            service=_text(_req(d, "service", str, w), 8, "service", w),
+            counter=_bounded(_req(d, "counter", int, w), 1, 999, "counter", w),
+            counter_name=_text(_req(d, "counter_name", str, w), 60, "counter_name", w),
+            at=_text(_req(d, "at", str, w), 40, "at", w),
+            priority=_opt_priority(d, w),
+            recall_count=_bounded(_opt(d, "recall_count", int, w, 0), 0, 999, "recall_count", w),
+        )
+
+
+@dataclass(frozen=True)
+class CounterSlot(Message):
+    """One counter on the board."""
+
+    counter: int
+    name: str
+    status: str
+    ticket: TicketRef | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CounterSlot":
+        w = "board.counters[]"
+        return cls(
+            counter=_bounded(_req(d, "counter", int, w), 1, 999, "counter", w),
+            name=_text(_req(d, "name", str, w), 60, "name", w),
+            status=_one_of(_req(d, "status", str, w), COUNTER_STATES, "status", w),
+            ticket=_opt_ticket(d, "ticket", w),
+        )
+
+
+@dataclass(frozen=True)
+class ServiceInfo(Message):
+    """A service's prefix and names, and how many wait for it."""
+
+    prefix: str
+    name_id: str
+    name_en: str
+    waiting: int = 0
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ServiceInfo":
+        w = "board.services[]"
+        return cls(
+            prefix=_text(_req(d, "prefix", str, w), 8, "prefix", w),
+            name_id=_text(_req(d, "name_id", str, w), 80, "name_id", w),
+            name_en=_text(_req(d, "name_en", str, w), 80, "name_en", w),
+            waiting=_bounded(_opt(d, "waiting", int, w, 0), 0, 10**6, "waiting", w),
+        )
+
+
+@dataclass(frozen=True)
+class BoardSnapshot(Message):
+    """Everything a display board shows, retained: a rebooted board paints at once."""
+
+    MAX_BYTES: ClassVar[int] = 64 * 1024
+    site: str
+    facility: str
+    service_day: str
+    server_time_ms: int
+    tz: str
+    seq: int
+    counters: tuple[CounterSlot, ...] = ()
+    recent: tuple[CallEvent, ...] = ()
+    services: tuple[ServiceInfo, ...] = ()
+    running_text: str = ""
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "BoardSnapshot":
+        w = "board"
+        return cls(
+            site=_req(d, "site", str, w),
+            facility=_text(_req(d, "facility", str, w), 120, "facility", w),
+            service_day=_text(_req(d, "service_day", str, w), 10, "service_day", w),
+            server_time_ms=_req(d, "server_time_ms", int, w),
+            tz=_text(_req(d, "tz", str, w), 64, "tz", w),
+            seq=_bounded(_req(d, "seq", int, w), 0, 2**53, "seq", w),
+            counters=tuple(CounterSlot.from_dict(_typed(c, "counters[]", dict, w))
+                           for c in _list(d, "counters", 200, w)),
+            recent=tuple(CallEvent.from_dict(_typed(c, "recent[]", dict, w))
+                         for c in _list(d, "recent", 50, w)),
+            services=tuple(ServiceInfo.from_dict(_typed(s, "services[]", dict, w))
+                           for s in _list(d, "services", 26, w)),
+            running_text=_text(_opt(d, "running_text", str, w, ""), 500, "running_text", w),
+        )
+
+
+def _list(d: dict, key: str, limit: int, where: str) -> list:
+    value = _opt(d, key, list, where, [])
+    if len(value) > limit:
+        raise ProtocolError(f"{where}: field '{key}' has more than {limit} items")
+    return value
+
+
+@dataclass(frozen=True)
+class ServiceSummary(Message):
+    """Today's figures for one service."""
+
+    prefix: str
+    waiting: int
+    issued: int
+    served: int
+    no_show: int
+    open: bool
+    est_wait_s: int | None = None
+    longest_wait_s: int | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ServiceSummary":
+        w = "summary.services[]"
+        return cls(
+            prefix=_text(_req(d, "prefix", str, w), 8, "prefix", w),
+            waiting=_req(d, "waiting", int, w), issued=_req(d, "issued", int, w),
+            served=_req(d, "served", int, w), no_show=_req(d, "no_show", int, w),
+            open=_req(d, "open", bool, w),
+            est_wait_s=_opt(d, "est_wait_s", int, w),
+            longest_wait_s=_opt(d, "longest_wait_s", int, w),
+        )
+
+
+@dataclass(frozen=True)
+class QueueSummary(Message):
+    """Retained queue summary: kiosks show waiting counts and estimates from it."""
+
+    MAX_BYTES: ClassVar[int] = 16 * 1024
+    service_day: str
+    server_time_ms: int
+    services: tuple[ServiceSummary, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "QueueSummary":
+        w = "summary"
+        return cls(
+            service_day=_text(_req(d, "service_day", str, w), 10, "service_day", w),
+            server_time_ms=_req(d, "server_time_ms", int, w),
+            services=tuple(ServiceSummary.from_dict(_typed(s, "services[]", dict, w))
+                           for s in _list(d, "services", 26, w)),
+        )
+
+
+@dataclass(frozen=True)
+class Presence(Message):
+    """A device's presence, retained; ``offline`` is also its last will."""
+
+    MAX_BYTES: ClassVar[int] = 512
+    role: str
+    device: str
+    status: str
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Presence":
+        w = "presence"
+        return cls(
+            role=_one_of(_req(d, "role", str, w), ROLES, "role", w),
+            device=_match(_req(d, "device", str, w), ID_RE, "device", w),
+            status=_one_of(_req(d, "status", str, w), PRESENCE_STATES, "status", w),
+        )
+
+
+@dataclass(frozen=True)
+class PrinterStatus(Message):
+    """A kiosk's printer, retained: the supervisor sees paper-out at once."""
+
+    MAX_BYTES: ClassVar[int] = 1024
+    kiosk: str
+    status: str
+    detail: str = ""
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "PrinterStatus":
+        w = "printer"
+        return cls(
+            kiosk=_match(_req(d, "kiosk", str, w), ID_RE, "kiosk", w),
+            status=_one_of(_req(d, "status", str, w), PRINTER_STATES, "status", w),
+            detail=_text(_opt(d, "detail", str, w, ""), 200, "detail", w),
+        )
+
+
+# --------------------------------------------------------------------------
+# Encoding and decoding
+
+M = TypeVar("M", bound=Message)
+
+
+def encode(msg: Message) -> bytes:
+    """Compact UTF-8 JSON with ``"v"``; refuses to produce an oversized payload."""
+    raw = json.dumps(msg.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+    if len(raw) > msg.MAX_BYTES:
+        raise ProtocolError(f"{type(msg).__name__}: {len(raw)} bytes exceeds {msg.MAX_BYTES}")
+    return raw
+
+
+def decode(kind: type[M], payload: bytes) -> M:
+    """Parse and validate one payload of the given kind, or raise ProtocolError."""
+    if len(payload) > kind.MAX_BYTES:
+        raise ProtocolError(f"{kind.__name__}: {len(payload)} bytes exceeds {kind.MAX_BYTES}")
+    try:
+        data = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"{kind.__name__}: not UTF-8 JSON ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict):
+        raise ProtocolError(f"{kind.__name__}: payload must be a JSON object")
+    version = data.get("v")
+    if version != VERSION or isinstance(version, bool):
+        raise ProtocolError(f"{kind.__name__}: unsupported version {version!r} (expected {VERSION})")
+    return kind.from_dict(data)
+
+
+# --------------------------------------------------------------------------
+# The registry that docs/PROTOCOL.md documents
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    pattern: str          # relative to lalopa/v1/<site>/
+    payload: type[Message]
+    publishers: str
+    subscribers: str
+    qos: int
+    retained: bool
+    notes: str = field(default="")
+
+
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec("counter command", "counter/<n>/command", CounterCommand,
+              "button box of counter n, verifier panel", "server", 1, False,
+              "MQTT 5 message expiry = max command age; server also checks sent_at_ms"),
+    TopicSpec("counter state", "counter/<n>/state", CounterState,
+              "server", "button box of counter n, panels", 1, True,
+              "republished after every change and on every server (re)connect"),
+    TopicSpec("call event", "call", CallEvent,
+              "server", "display boards", 1, False,
+              "seq strictly increasing; duplicates dropped, gaps resynced from board"),
+    TopicSpec("board snapshot", "board", BoardSnapshot,
+              "server", "display boards", 1, True, ""),
+    TopicSpec("queue summary", "summary", QueueSummary,
+              "server", "kiosks, dashboard", 1, True, ""),
+    TopicSpec("presence", "presence/<role>/<device>", Presence,
+              "every client (its own topic)", "server", 1, True,
+              "offline is the client's last will"),
+    TopicSpec("printer status", "kiosk/<kiosk>/printer", PrinterStatus,
+              "kiosk (its own topic)", "server", 1, True, ""),
+)
+
+
+def sample_payloads() -> dict[str, Message]:
+    """One valid example per topic; PROTOCOL.md shows these and tests decode them."""
+    ticket = TicketRef(number="A-023", service="A", status="called", since="2026-11-23T08:41:07+07:00")
+    call = CallEvent(seq=118, kind="call", ticket="A-023", service="A", counter=5,
+                     counter_name="Loket 5", at="2026-11-23T08:41:07+07:00")
+    return {
+        "counter command": CounterCommand(id="box-05:1700000000:17", counter=5, action="next",
+                                          device="box-05", sent_at_ms=1795402867000),
+        "counter state": CounterState(counter=5, name="Loket 5", status="open", waiting=14,
+                                      server_time_ms=1795402867120, ticket=ticket,
+                                      last_command=CommandResult(id="box-05:1700000000:17", ok=True)),
+        "call event": call,
+        "board snapshot": BoardSnapshot(
+            site="dinkes-claim", facility="Dinas Kesehatan Kota", service_day="2026-11-23",
+            server_time_ms=1795402867120, tz="Asia/Jakarta", seq=118,
+            counters=(CounterSlot(counter=5, name="Loket 5", status="open", ticket=ticket),),
+            recent=(call,),
+            services=(ServiceInfo(prefix="A", name_id="Verifikasi Klaim",
+                                  name_en="Claim verification", waiting=14),),
+            running_text="Siapkan KK dan E-KTP asli beserta fotokopinya."),
+        "queue summary": QueueSummary(
+            service_day="2026-11-23", server_time_ms=1795402867120,
+            services=(ServiceSummary(prefix="A", waiting=14, issued=63, served=45, no_show=4,
+                                     open=True, est_wait_s=1260, longest_wait_s=2110),)),
+        "presence": Presence(role="display", device="board-1", status="online"),
+        "printer status": PrinterStatus(kiosk="kiosk-1", status="paper_low",
+                                        detail="paper near end"),
+    }

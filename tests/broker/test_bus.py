@@ -1,0 +1,60 @@
+"""The paho wrapper against a real Mosquitto: presence, retained state, wills."""
+import time
+
+from broker.bus import BusClient
+from broker.protocol import Presence, PrinterStatus, decode
+
+
+def wait_for(predicate, timeout=5.0, bus=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if bus is not None:
+            bus.dispatch(timeout=0.05)
+        else:
+            time.sleep(0.02)
+        if predicate():
+            return True
+    return False
+
+
+def test_presence_online_then_offline_on_clean_stop(mosquitto, site_id):
+    """GIVEN a watcher WHEN a device connects and stops THEN it sees online then offline."""
+    seen = []
+    watcher = BusClient(site=site_id, role="server", device="srv", port=mosquitto.port)
+    watcher.subscribe(watcher.topics.all_presence,
+                      lambda m: seen.append(decode(Presence, m.payload)) if m.payload else None)
+    watcher.start()
+    assert watcher.connected.wait(5)
+    dev = BusClient(site=site_id, role="display", device="board-1", port=mosquitto.port)
+    dev.start()
+    assert wait_for(lambda: any(p.device == "board-1" and p.status == "online" for p in seen), bus=watcher)
+    dev.stop()
+    assert wait_for(lambda: seen and seen[-1].device == "board-1" and seen[-1].status == "offline", bus=watcher)
+    watcher.stop()
+
+
+def test_retained_state_reaches_late_subscriber_in_owner_thread(mosquitto, site_id):
+    """GIVEN a retained printer status WHEN a client connects later THEN its handler runs in dispatch()."""
+    kiosk = BusClient(site=site_id, role="kiosk", device="kiosk-1", port=mosquitto.port)
+    kiosk.start()
+    assert kiosk.connected.wait(5)
+    kiosk.publish_message(kiosk.topics.printer("kiosk-1"),
+                          PrinterStatus(kiosk="kiosk-1", status="paper_out"), retain=True).wait_for_publish(5)
+    got = []
+    late = BusClient(site=site_id, role="server", device="srv2", port=mosquitto.port)
+    late.subscribe(late.topics.all_printers, lambda m: got.append((m.retain, decode(PrinterStatus, m.payload))))
+    late.start()
+    assert wait_for(lambda: got, bus=late)
+    assert got[0] == (True, PrinterStatus(kiosk="kiosk-1", status="paper_out"))
+    kiosk.stop(); late.stop()
+
+
+def test_drop_when_offline_refuses_to_queue(site_id):
+    """GIVEN no broker WHEN a press is published with when_offline='drop' THEN nothing is queued."""
+    from broker.bus import free_port
+    box = BusClient(site=site_id, role="button", device="box-1", port=free_port())
+    box.start()
+    try:
+        assert box.publish(box.topics.command(1), b"{}", when_offline="drop") is None
+    finally:
+        box.stop()
