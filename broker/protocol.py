@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
 VERSION = 1
@@ -34,7 +34,7 @@ TICKET_RE = re.compile(r"^[A-Z]-\d{3,4}$")
 
 ROLES = ("server", "kiosk", "display", "button", "panel")
 PRESENCE_STATES = ("online", "offline")
-COMMAND_ACTIONS = ("next", "recall", "no_show", "start", "finish", "pause", "resume")
+COMMAND_ACTIONS = ("next", "recall", "no_show", "start", "finish", "pause", "resume", "open", "close")
 COUNTER_STATES = ("open", "paused", "closed")
 TICKET_STATES = ("waiting", "called", "serving", "done", "no_show", "cancelled", "transferred")
 PRIORITIES = ("lansia", "disabilitas", "hamil")
@@ -428,7 +428,7 @@ class BoardSnapshot(Message):
                          for c in _list(d, "recent", 50, w)),
             services=tuple(ServiceInfo.from_dict(_typed(s, "services[]", dict, w))
                            for s in _list(d, "services", 26, w)),
-            running_text=_text(_opt(d, "running_text", str, w, ""), 500, "running_text", w),
+            running_text=_text(_opt(d, "running_text", str, w, ""), 1000, "running_text", w),
         )
 
 
@@ -574,11 +574,12 @@ TOPICS: tuple[TopicSpec, ...] = (
               "button box of counter n, verifier panel", "server", 1, False,
               "MQTT 5 message expiry = max command age; server also checks sent_at_ms"),
     TopicSpec("counter state", "counter/<n>/state", CounterState,
-              "server", "button box of counter n, panels", 1, True,
-              "republished after every change and on every server (re)connect"),
+              "server", "button box of counter n, panels, displays", 1, True,
+              "republished after every change, on every server (re)connect and every 30 s"),
     TopicSpec("call event", "call", CallEvent,
               "server", "display boards", 1, False,
-              "seq strictly increasing; duplicates dropped, gaps resynced from board"),
+              "seq strictly increasing; duplicates dropped, gaps resynced from board; "
+              "MQTT 5 message expiry 60 s"),
     TopicSpec("board snapshot", "board", BoardSnapshot,
               "server", "display boards", 1, True, ""),
     TopicSpec("queue summary", "summary", QueueSummary,

@@ -46,6 +46,31 @@ class Mosquitto:
         self.persistence = persistence
         self.dir = Path(tempfile.mkdtemp(prefix="lalopa-mosquitto-"))
         self.proc: subprocess.Popen | None = None
+        self.production_config: str | None = None  # set by Mosquitto.production()
+        self.credentials: dict[str, tuple[str, str]] = {}  # device -> (user, password)
+
+    @classmethod
+    def production(cls, tmpdir=None, devices=(), port: int | None = None) -> "Mosquitto":
+        """The production config (auth + ACL + persistence) on a loopback port.
+
+        ``devices`` are :class:`broker.acl.DeviceSpec`; each gets its user and
+        ACL block through the same code as ``lalopa broker add-device``, and
+        its ``(username, password)`` lands in :attr:`credentials`. Not started.
+        """
+        from .admin import add_device, render_production
+
+        broker = cls(port, anonymous=False, persistence=True)
+        if tmpdir is not None:
+            broker.dir = Path(tmpdir)
+            broker.dir.mkdir(parents=True, exist_ok=True)
+        passwd, acl = broker.dir / "passwd", broker.dir / "acl"
+        for spec in devices:
+            broker.credentials[spec.device] = (spec.username, add_device(spec, passwd, acl))
+        broker.production_config = render_production(
+            port=broker.port, bind=broker.host, passwd_file=str(passwd), acl_file=str(acl),
+            persistence_dir=f"{broker.dir}/",
+            log_lines="log_dest stdout\nlog_type error\nlog_type warning\nlog_type notice")
+        return broker
 
     @property
     def config_path(self) -> Path:
@@ -56,6 +81,12 @@ class Mosquitto:
         return self.dir / "mosquitto.log"
 
     def write_config(self) -> Path:
+        if self.production_config is not None:
+            # Started as root, Mosquitto drops to user 'mosquitto', which cannot
+            # enter root's private temp dirs; a test broker stays root instead.
+            stay = "user root\n" if os.geteuid() == 0 else ""
+            self.config_path.write_text(f"{stay}{self.production_config}\n{self.extra_config}\n")
+            return self.config_path
         lines = [
             "per_listener_settings false",
             f"listener {self.port} {self.host}",
@@ -125,3 +156,16 @@ class Mosquitto:
 
     def __exit__(self, *exc) -> None:
         self.cleanup()
+
+
+def wait_for(predicate, timeout: float = 5.0, bus=None) -> bool:
+    """Poll ``predicate`` until true or ``timeout``; runs ``bus``'s handlers meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if bus is not None:
+            bus.dispatch(timeout=0.05)
+        else:
+            time.sleep(0.02)
+        if predicate():
+            return True
+    return False

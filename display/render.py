@@ -1,0 +1,292 @@
+"""Draws the board, one region at a time, only where something changed.
+
+Regions: header (facility), clock (date and time), badge (offline), call (the
+current call, very large), recent (calls before it), counters (what each loket
+serves), services (waiting per service), ticker (running text). The layout
+scales with the screen height, so 1920x1080 and 1366x768 look alike.
+
+``Renderer.texts`` keeps the strings last drawn per region, and
+``Renderer.draws`` counts draws per region: tests read the screen from them.
+"""
+from __future__ import annotations
+
+import math
+
+import pygame
+
+from kiosk.fonts import font_path
+
+from .state import BoardState
+
+BG = (10, 26, 52)
+PANEL = (18, 44, 84)
+HEADER = (0, 74, 135)
+TEXT = (255, 255, 255)
+MUTED = (170, 188, 214)
+ACCENT = (255, 200, 0)
+PRIORITY = (235, 100, 20)
+CLOSED = (70, 78, 92)
+BADGE = (190, 30, 45)
+
+DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+          "September", "Oktober", "November", "Desember")
+PRIORITY_NAMES = {"lansia": "Lansia", "disabilitas": "Disabilitas", "hamil": "Ibu hamil"}
+STATUS_WORDS = {"closed": "Tutup / Closed", "paused": "Istirahat / Break"}
+REGIONS = ("header", "clock", "badge", "call", "recent", "counters", "services", "ticker")
+
+
+def grid_shape(n: int, w: int, h: int) -> tuple[int, int]:
+    """Columns and rows for n counter tiles in a w x h area (tiles wider than tall)."""
+    n = max(n, 1)
+    best = (n, 1)
+    for cols in range(1, n + 1):
+        rows = math.ceil(n / cols)
+        tile = min(w / cols / 1.6, h / rows)  # tile height when width:height = 1.6
+        if tile > min(w / best[0] / 1.6, h / best[1]):
+            best = (cols, rows)
+    return best
+
+
+class Renderer:
+    """Draws a :class:`BoardState` onto a surface, region by region."""
+
+    def __init__(self, surface: pygame.Surface, *, flash_s: float = 6.0, clock_seconds: bool = False,
+                 ticker_speed: float = 120.0):
+        self.surface = surface
+        self.flash_s, self.clock_seconds, self.ticker_speed = flash_s, clock_seconds, ticker_speed
+        self._fonts: dict[tuple[int, bool], pygame.font.Font] = {}
+        self._text_cache: dict[tuple, pygame.Surface] = {}
+        self.texts: dict[str, list[str]] = {}
+        self.draws: dict[str, int] = {r: 0 for r in REGIONS}
+        self._ticker_start: tuple[str, float] = ("", 0.0)
+        self.layout(surface.get_size())
+
+    # -- layout -------------------------------------------------------------
+
+    def layout(self, size: tuple[int, int]) -> None:
+        w, h = size
+        self.size, self.s = size, h / 1080
+        pad = int(16 * self.s)
+        head_h, tick_h, serv_h = int(h * 0.09), int(h * 0.065), int(h * 0.075)
+        clock_w = int(w * 0.34)
+        badge_w = int(w * 0.12)
+        body_top, body_bottom = head_h + pad, h - tick_h - serv_h - pad
+        left_w = int(w * 0.42)
+        call_h = int((body_bottom - body_top) * 0.6)
+        R = pygame.Rect
+        self.rects = {
+            "header": R(0, 0, w - clock_w - badge_w, head_h),
+            "badge": R(w - clock_w - badge_w, 0, badge_w, head_h),
+            "clock": R(w - clock_w, 0, clock_w, head_h),
+            "call": R(pad, body_top, left_w - pad, call_h),
+            "recent": R(pad, body_top + call_h + pad, left_w - pad, body_bottom - body_top - call_h - pad),
+            "counters": R(left_w + pad, body_top, w - left_w - 2 * pad, body_bottom - body_top),
+            "services": R(0, h - tick_h - serv_h, w, serv_h),
+            "ticker": R(0, h - tick_h, w, tick_h),
+        }
+        self.pad = pad
+
+    # -- text helpers ---------------------------------------------------------
+
+    def font(self, px: int, bold: bool = True) -> pygame.font.Font:
+        key = (max(8, int(px)), bold)
+        if key not in self._fonts:
+            self._fonts[key] = pygame.font.Font(font_path(bold=bold), key[0])
+        return self._fonts[key]
+
+    def text(self, s: str, px: int, color=TEXT, bold: bool = True) -> pygame.Surface:
+        """Rendered text, cached: big numbers render once per change, not per frame."""
+        key = (s, max(8, int(px)), bold, color)
+        surf = self._text_cache.get(key)
+        if surf is None:
+            if len(self._text_cache) > 600:
+                self._text_cache.clear()
+            surf = self._text_cache[key] = self.font(px, bold).render(s, True, color)
+        return surf
+
+    def fit(self, s: str, max_w: int, max_h: int, color=TEXT, bold: bool = True) -> pygame.Surface:
+        """The largest text that fits the box (the font's line height is ~1.17 px/px)."""
+        px = int(max_h / 1.17)
+        w, _ = self.font(px, bold).size(s)
+        if w > max_w:
+            px = int(px * max_w / w)
+        return self.text(s, px, color, bold)
+
+    def blit_in(self, surf, rect: pygame.Rect, align: str = "center", dy: int = 0) -> None:
+        r = surf.get_rect()
+        if align == "left":
+            r.midleft = (rect.left + self.pad, rect.centery + dy)
+        elif align == "right":
+            r.midright = (rect.right - self.pad, rect.centery + dy)
+        else:
+            r.center = (rect.centerx, rect.centery + dy)
+        self.surface.blit(surf, r)
+
+    # -- drawing ------------------------------------------------------------
+
+    def draw(self, state: BoardState, regions: set[str]) -> list[pygame.Rect]:
+        """Draw the named regions ("all" = everything); returns the rects to update."""
+        if "all" in regions:
+            self.surface.fill(BG)
+            regions = set(REGIONS)
+        drawn = []
+        for name in REGIONS:
+            if name in regions:
+                getattr(self, f"_draw_{name}")(state, self.rects[name])
+                self.draws[name] += 1
+                drawn.append(self.rects[name])
+        return drawn
+
+    def _draw_header(self, state, rect) -> None:
+        self.surface.fill(HEADER, rect)
+        facility = state.snapshot.facility if state.snapshot else "LALOPA"
+        label = self.fit(facility, rect.w - 2 * self.pad, int(rect.h * 0.5))
+        self.blit_in(label, rect, "left")
+        self.texts["header"] = [facility]
+
+    def _draw_clock(self, state, rect) -> None:
+        self.surface.fill(HEADER, rect)
+        now = state.clock.now()
+        if now is None:
+            lines = ["--:--", "menunggu server / waiting for server"]
+        else:
+            fmt = "%H:%M:%S" if self.clock_seconds else "%H:%M"
+            date = f"{DAYS[now.weekday()]}, {now.day} {MONTHS[now.month - 1]} {now.year}"
+            lines = [now.strftime(fmt), date]
+        time_s = self.fit(lines[0], int(rect.w * 0.45), int(rect.h * 0.62))
+        date_s = self.fit(lines[1], int(rect.w * 0.55) - self.pad, int(rect.h * 0.32), MUTED, False)
+        r = time_s.get_rect(midright=(rect.right - self.pad, rect.centery))
+        self.surface.blit(time_s, r)
+        self.surface.blit(date_s, date_s.get_rect(midright=(r.left - self.pad, rect.centery)))
+        self.texts["clock"] = lines
+
+    def _draw_badge(self, state, rect) -> None:
+        self.surface.fill(HEADER, rect)
+        if state.online:
+            self.texts["badge"] = []
+            return
+        word = "Terputus / Offline"
+        label = self.fit(word, rect.w - 3 * self.pad, int(rect.h * 0.26))
+        pill = label.get_rect(center=rect.center).inflate(self.pad * 1.5, self.pad)
+        pygame.draw.rect(self.surface, BADGE, pill, border_radius=pill.h // 2)
+        self.surface.blit(label, label.get_rect(center=pill.center))
+        self.texts["badge"] = [word]
+
+    def _draw_call(self, state, rect) -> None:
+        call = state.current
+        flash = state.flashing(self.flash_s)
+        # Two phases per second: the bright phase inverts the panel.
+        bright = flash and int((state.monotonic() - state.current_since) * 2) % 2 == 0
+        prio = call is not None and call.priority is not None
+        bg = ACCENT if bright else (PRIORITY if prio and not bright else PANEL)
+        fg = BG if bright else TEXT
+        pygame.draw.rect(self.surface, BG, rect)
+        pygame.draw.rect(self.surface, bg, rect, border_radius=int(18 * self.s))
+        if call is None:
+            lines = ["Belum ada panggilan", "No calls yet"]
+            self.blit_in(self.fit(lines[0], rect.w - 4 * self.pad, int(rect.h * 0.12), fg), rect, dy=-int(rect.h * 0.06))
+            self.blit_in(self.fit(lines[1], rect.w - 4 * self.pad, int(rect.h * 0.08), MUTED, False), rect, dy=int(rect.h * 0.07))
+            self.texts["call"] = lines
+            return
+        title = "PANGGILAN ULANG / Recall" if call.kind == "recall" else "NOMOR ANTREAN / Queue number"
+        counter = call.counter_name.upper()
+        rows = [(title, 0.08, -0.38, False), (call.ticket, 0.42, -0.08, True),
+                ("SILAKAN MENUJU / Please go to", 0.06, 0.2, False), (counter, 0.2, 0.34, True)]
+        lines = [title, call.ticket, counter]
+        if prio:
+            tag = f"PRIORITAS / Priority: {PRIORITY_NAMES.get(call.priority, call.priority)}"
+            rows.append((tag, 0.06, 0.45, True))
+            lines.append(tag)
+        for s, size, dy, bold in rows:
+            color = fg if bold or bright else MUTED
+            self.blit_in(self.fit(s, rect.w - 4 * self.pad, int(rect.h * size), color, bold), rect,
+                         dy=int(rect.h * dy))
+        self.texts["call"] = lines + (["*flash*"] if flash else [])
+
+    def _draw_recent(self, state, rect) -> None:
+        pygame.draw.rect(self.surface, BG, rect)
+        pygame.draw.rect(self.surface, PANEL, rect, border_radius=int(14 * self.s))
+        title_h = int(rect.h * 0.2)
+        title = self.fit("PANGGILAN SEBELUMNYA / Previous calls", rect.w - 2 * self.pad, int(title_h * 0.55), MUTED, False)
+        self.blit_in(title, pygame.Rect(rect.x, rect.y, rect.w, title_h), "left")
+        row_h = int(70 * self.s)
+        calls = state.others()[: max(1, (rect.h - title_h) // row_h)]
+        lines = []
+        for i, call in enumerate(calls):
+            row = pygame.Rect(rect.x, rect.y + title_h + i * row_h, rect.w, row_h)
+            color = PRIORITY if call.priority else TEXT
+            self.blit_in(self.fit(call.ticket, rect.w // 2, int(row_h * 0.75), color), row, "left")
+            self.blit_in(self.fit(call.counter_name, rect.w // 2, int(row_h * 0.6), TEXT, False), row, "right")
+            lines.append(f"{call.ticket} {call.counter_name}")
+        self.texts["recent"] = lines
+
+    def _draw_counters(self, state, rect) -> None:
+        pygame.draw.rect(self.surface, BG, rect)
+        slots = [state.counters[n] for n in sorted(state.counters)]
+        cols, rows = grid_shape(len(slots), rect.w, rect.h)
+        gap = self.pad // 2
+        tw, th = (rect.w - gap * (cols - 1)) // cols, (rect.h - gap * (rows - 1)) // rows
+        lines = []
+        for i, slot in enumerate(slots):
+            tile = pygame.Rect(rect.x + (i % cols) * (tw + gap), rect.y + (i // cols) * (th + gap), tw, th)
+            lines.append(self._draw_tile(slot, tile))
+        self.texts["counters"] = lines
+
+    def _draw_tile(self, slot, tile: pygame.Rect) -> str:
+        ticket = slot.ticket
+        prio = ticket is not None and ticket.priority is not None and slot.status != "closed"
+        bg = CLOSED if slot.status == "closed" else (PRIORITY if prio else PANEL)
+        pygame.draw.rect(self.surface, bg, tile, border_radius=int(12 * self.s))
+        name_box = pygame.Rect(tile.x, tile.y, tile.w, int(tile.h * 0.34))
+        body = pygame.Rect(tile.x, name_box.bottom, tile.w, tile.h - name_box.h)
+        name = f"{slot.name} - Prioritas" if prio else slot.name
+        self.blit_in(self.fit(name, tile.w - 2 * self.pad, int(name_box.h * 0.62), MUTED if not prio else TEXT, False),
+                     name_box)
+        if slot.status in STATUS_WORDS:
+            word = STATUS_WORDS[slot.status]
+            self.blit_in(self.fit(word, tile.w - 2 * self.pad, int(body.h * 0.3), TEXT, False), body)
+        elif ticket is None:
+            word = "-"
+            self.blit_in(self.fit(word, tile.w - 2 * self.pad, int(body.h * 0.5), MUTED), body)
+        else:
+            word = ticket.number + (" P" if prio else "")
+            color = ACCENT if ticket.status == "called" and not prio else TEXT
+            self.blit_in(self.fit(ticket.number, tile.w - 2 * self.pad, int(body.h * 0.72), color), body)
+        return f"{slot.name}: {word}"
+
+    def _draw_services(self, state, rect) -> None:
+        self.surface.fill(PANEL, rect)
+        services = state.snapshot.services if state.snapshot else ()
+        parts = [f"{s.prefix} {s.name_id}: {s.waiting}" for s in services]
+        line = "MENUNGGU / Waiting   " + "   |   ".join(parts) if parts else ""
+        if line:
+            self.blit_in(self.fit(line, rect.w - 2 * self.pad, int(rect.h * 0.55)), rect, "left")
+        self.texts["services"] = parts
+
+    def ticker_scrolls(self, state) -> bool:
+        text = state.snapshot.running_text if state.snapshot else ""
+        if not text:
+            return False
+        surf = self.text(text, int(self.rects["ticker"].h * 0.55), ACCENT, False)
+        return surf.get_width() > self.rects["ticker"].w - 2 * self.pad
+
+    def _draw_ticker(self, state, rect) -> None:
+        self.surface.fill(BG, rect)
+        text = state.snapshot.running_text if state.snapshot else ""
+        self.texts["ticker"] = [text] if text else []
+        if not text:
+            return
+        surf = self.text(text, int(rect.h * 0.55), ACCENT, False)
+        if not self.ticker_scrolls(state):
+            self.blit_in(surf, rect)
+            return
+        # The text starts at the left edge when it (re)appears, then runs in from the right.
+        if self._ticker_start[0] != text:
+            self._ticker_start = (text, state.monotonic())
+        travel = surf.get_width() + rect.w
+        moved = (state.monotonic() - self._ticker_start[1]) * self.ticker_speed
+        x = rect.right - int(moved + rect.w - self.pad) % travel
+        self.surface.set_clip(rect)
+        self.surface.blit(surf, surf.get_rect(midleft=(x, rect.centery)))
+        self.surface.set_clip(None)

@@ -1,0 +1,187 @@
+"""What the board knows: the last snapshot, calls since, server time, online.
+
+The server owns state and time. The board keeps the retained BoardSnapshot,
+applies CallEvents on top (dropping duplicates by ``seq`` and marking a gap
+so the next snapshot is taken whole), and tells time as the snapshot's
+``server_time_ms`` plus local *monotonic* time elapsed since it arrived: the
+board's own wall clock may be years off after a power cut.
+
+Every change records which screen regions are dirty, so the renderer redraws
+only those.
+
+Example::
+
+    state = BoardState()
+    state.apply_snapshot(snapshot, retained=True)
+    outcome = state.apply_call(call_event)   # "new", "gap" or "duplicate"
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import replace
+
+from broker.protocol import BoardSnapshot, CallEvent, CounterSlot, TicketRef
+
+log = logging.getLogger(__name__)
+
+RECENT_KEPT = 12
+# Used when the OS has no zoneinfo data for the site's zone.
+TZ_OFFSETS = {"Asia/Jakarta": 7, "Asia/Pontianak": 7, "Asia/Makassar": 8, "Asia/Jayapura": 9}
+
+
+def zone(name: str) -> dt.tzinfo:
+    """The site's time zone, falling back to Indonesia's fixed offsets."""
+    try:
+        from zoneinfo import ZoneInfo
+        return ZoneInfo(name)
+    except Exception:  # missing tzdata on a minimal image
+        return dt.timezone(dt.timedelta(hours=TZ_OFFSETS.get(name, 7)))
+
+
+class ServerClock:
+    """Server time = last server_time_ms + monotonic time elapsed since then."""
+
+    def __init__(self, monotonic=time.monotonic):
+        self.monotonic = monotonic
+        self._anchor: tuple[int, float] | None = None
+        self.tz: dt.tzinfo = zone("Asia/Jakarta")
+
+    def sync(self, server_time_ms: int, tz_name: str | None = None) -> None:
+        self._anchor = (server_time_ms, self.monotonic())
+        if tz_name:
+            self.tz = zone(tz_name)
+
+    @property
+    def known(self) -> bool:
+        return self._anchor is not None
+
+    def now_ms(self) -> int | None:
+        if self._anchor is None:
+            return None
+        ms, at = self._anchor
+        return ms + int((self.monotonic() - at) * 1000)
+
+    def now(self) -> dt.datetime | None:
+        ms = self.now_ms()
+        return None if ms is None else dt.datetime.fromtimestamp(ms / 1000, self.tz)
+
+    def seconds_to_next(self, unit_s: int) -> float | None:
+        """Seconds until the displayed clock next changes (minute or second)."""
+        ms = self.now_ms()
+        if ms is None:
+            return None
+        period = unit_s * 1000
+        return (period - ms % period) / 1000
+
+
+class BoardState:
+    """The board's model; ``dirty`` names the regions to redraw."""
+
+    def __init__(self, clock: ServerClock | None = None, monotonic=time.monotonic):
+        self.monotonic = monotonic
+        self.clock = clock or ServerClock(monotonic)
+        self.snapshot: BoardSnapshot | None = None
+        self.counters: dict[int, CounterSlot] = {}
+        self.recent: list[CallEvent] = []  # newest first
+        self.last_call_seq: int | None = None  # highest call event applied
+        self.current: CallEvent | None = None
+        self.current_since: float | None = None  # monotonic; None = no animation
+        self.resync_pending = False
+        self.online = False
+        self.ignored = 0  # malformed or stale payloads dropped
+        self.dirty: set[str] = {"all"}
+
+    # -- inputs -------------------------------------------------------------
+
+    def apply_snapshot(self, snap: BoardSnapshot, *, retained: bool = False) -> bool:
+        """Take a snapshot; returns False when it is older than calls already shown.
+
+        A retained snapshot (delivered on (re)subscribe) is the broker's truth,
+        and a new service day starts afresh; a live snapshot older than our
+        last call is a reordering, and so is any older one while a resync is
+        pending (we wait for the newer one the server publishes next).
+        """
+        new_day = self.snapshot is not None and snap.service_day != self.snapshot.service_day
+        stale = self.last_call_seq is not None and snap.seq < self.last_call_seq
+        if stale and not new_day and (self.resync_pending or not retained):
+            log.info("ignored stale board snapshot seq %s < %s", snap.seq, self.last_call_seq)
+            return False
+        old = self.snapshot
+        self.snapshot = snap
+        self.counters = {c.counter: c for c in snap.counters}
+        self.recent = sorted(snap.recent, key=lambda c: c.seq, reverse=True)[:RECENT_KEPT]
+        if retained or new_day:
+            # Calls up to snap.seq happened before we (re)joined: never announce them late.
+            self.last_call_seq = snap.seq
+        self.resync_pending = False
+        self.clock.sync(snap.server_time_ms, snap.tz)
+        newest = self.recent[0] if self.recent else None
+        if newest is None or self.current is None or newest.seq != self.current.seq:
+            # Shown still, without the attention animation: it is state, not news.
+            self.current, self.current_since = newest, None
+        self._mark_snapshot_dirty(old, snap)
+        return True
+
+    def _mark_snapshot_dirty(self, old: BoardSnapshot | None, snap: BoardSnapshot) -> None:
+        if old is None or old.facility != snap.facility:
+            self.dirty.add("all")
+            return
+        self.dirty |= {"call", "recent", "counters", "services", "clock"}
+        if old.running_text != snap.running_text:
+            self.dirty.add("ticker")
+
+    def apply_call(self, call: CallEvent) -> str:
+        """Apply a call event: 'duplicate' (dropped), 'gap' or 'new'.
+
+        A snapshot may arrive before the call it already contains (they travel
+        on different topics), so only call events set the duplicate bar.
+        """
+        if self.last_call_seq is not None and call.seq <= self.last_call_seq:
+            return "duplicate"
+        known = [s for s in (self.last_call_seq, self.snapshot and self.snapshot.seq) if s is not None]
+        outcome = "new"
+        if known and call.seq > max(known) + 1:
+            # Calls were missed: show this one, and take the next snapshot whole.
+            log.warning("call seq gap %s -> %s; resync from next snapshot", max(known), call.seq)
+            self.resync_pending = True
+            outcome = "gap"
+        self.last_call_seq = call.seq
+        self.current, self.current_since = call, self.monotonic()
+        self.recent = ([call] + [c for c in self.recent if c.seq != call.seq])[:RECENT_KEPT]
+        self._serve(call)
+        self.dirty |= {"call", "recent", "counters"}
+        return outcome
+
+    def _serve(self, call: CallEvent) -> None:
+        # Until the next snapshot arrives the counter shows the called ticket.
+        slot = self.counters.get(call.counter) or CounterSlot(
+            counter=call.counter, name=call.counter_name, status="open")
+        ticket = TicketRef(number=call.ticket, service=call.service, status="called",
+                           priority=call.priority, since=call.at)
+        self.counters[call.counter] = replace(slot, ticket=ticket, status="open")
+
+    def set_online(self, online: bool) -> None:
+        if online != self.online:
+            self.online = online
+            self.dirty.add("badge")
+
+    def note_ignored(self) -> None:
+        self.ignored += 1
+
+    # -- views ------------------------------------------------------------
+
+    def flashing(self, duration_s: float) -> bool:
+        """Whether the current call is still inside its attention animation."""
+        return (self.current_since is not None
+                and self.monotonic() - self.current_since < duration_s)
+
+    def others(self) -> list[CallEvent]:
+        """Recent calls except the one shown large."""
+        cur = self.current.seq if self.current else None
+        return [c for c in self.recent if c.seq != cur]
+
+    def take_dirty(self) -> set[str]:
+        dirty, self.dirty = self.dirty, set()
+        return dirty

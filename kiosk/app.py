@@ -1,0 +1,396 @@
+"""The kiosk: a pygame state machine that never blocks its own thread.
+
+Screens: loading → home → info (requirements and flow) → issuing → confirm,
+plus error and closed. Network calls run in :class:`~kiosk.client.NetWorker`,
+printing in :class:`~kiosk.printer.PrintWorker`, MQTT handlers run here via
+``bus.dispatch``. Tests drive it through :meth:`KioskApp.handle_event` and
+:meth:`KioskApp.step` and read ``app.screen``.
+
+Example::
+
+    app = KioskApp.from_config(load_config("kiosk.toml"), windowed=(800, 480))
+    app.run()
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+import uuid
+from datetime import datetime, timedelta
+
+import pygame
+
+from . import i18n
+from .client import DAYS, NetWorker, ServerClient, ServerRefused, ServerUnreachable, SiteInfo
+from .config import KioskConfig
+from .layout import Layout, Painter
+from .printer import PrintJob, PrintWorker
+from .screens import SCREENS
+from .status import PrinterStatusPublisher, make_bus
+from .ticket import TicketData
+
+log = logging.getLogger(__name__)
+
+WAKE = pygame.USEREVENT + 1
+GHOST_TAP_S = 0.4        # taps this soon after a screen change are ignored (double taps)
+REFRESH_S = 60.0         # site/time/queue refresh over HTTP
+DAY_NAMES = {"id": ("Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"),
+             "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+CLOSED_CODES = {"service_closed": "hours", "daily_cap_reached": "cap"}
+
+
+class KioskApp:
+    """The touchscreen ticket machine; one instance owns the pygame display."""
+
+    def __init__(self, cfg: KioskConfig, *, net: NetWorker, printer: PrintWorker | None = None,
+                 bus=None, size=(800, 480), fullscreen: bool = False, clock=time.monotonic,
+                 screenshot_dir: str | None = None):
+        self.cfg, self.net, self.printer, self.bus = cfg, net, printer, bus
+        self.clock = clock
+        self.screenshot_dir = screenshot_dir
+        pygame.init()
+        flags = pygame.FULLSCREEN if fullscreen else 0
+        self.surface = pygame.display.set_mode((0, 0) if fullscreen else size, flags)
+        pygame.display.set_caption("LALOPA kiosk")
+        pygame.mouse.set_visible(False)
+        self.layout = Layout(self.surface.get_size())
+        self.painter = Painter(self.surface)
+        self.running = True
+        # state: everything the screens read
+        self.screen = "loading"
+        self.lang = "id"
+        self.priority: str | None = None
+        self.service: str | None = None
+        self.site: SiteInfo | None = None
+        self.counts: dict[str, dict] = {}
+        self.ticket: dict | None = None
+        self.print_state = "none"
+        self.error_text: tuple[str, str] | None = None
+        self.closed_reason = "hours"
+        self.buttons = []
+        self.request_id: str | None = None   # one per deliberate "take" tap, reused on retry
+        self.busy = False
+        now = clock()
+        self.last_input = self.screen_since = now
+        self._time_ref: tuple[datetime, float] | None = None
+        self._next_refresh = now
+        self.printer_status = PrinterStatusPublisher(bus, cfg.device_id) if printer else None
+        if printer is not None:
+            printer.on_status = self.printer_status.changed
+        self._shot: tuple[str, pygame.Surface] | None = None
+        if bus is not None:
+            bus.subscribe(bus.topics.summary, self._on_summary)
+            if self.printer_status:
+                bus.on_connected(lambda _sp: self.printer_status.publish())
+
+    # -- construction from the config file -------------------------------------
+
+    @classmethod
+    def from_config(cls, cfg: KioskConfig, windowed=None, screenshot_dir=None) -> "KioskApp":
+        """Wire the real parts: HTTP worker, printer worker, bus client."""
+        wake = _post_wake
+        s = cfg.server
+        net = NetWorker(ServerClient(s.url, cfg.token(), connect_timeout_s=s.connect_timeout_s,
+                                     read_timeout_s=s.read_timeout_s, attempts=s.attempts), wake=wake)
+        bus = make_bus(cfg, wake)
+        printer = PrintWorker(cfg.printer, wake=wake) if cfg.printer.backend != "none" else None
+        return cls(cfg, net=net, printer=printer, bus=bus, size=windowed or (800, 480),
+                   fullscreen=windowed is None and cfg.screen.fullscreen, screenshot_dir=screenshot_dir)
+
+    def start(self) -> None:
+        """Start the worker threads and the first fetches."""
+        self.net.start()
+        if self.printer:
+            self.printer.start()
+        if self.bus:
+            self.bus.start()
+        self._refresh()
+
+    def stop(self) -> None:
+        if self.screenshot_dir:
+            self._save_shot()
+        self.net.stop()
+        if self.printer:
+            self.printer.stop()
+        if self.bus:
+            self.bus.stop()
+        pygame.display.quit()
+
+    def run(self) -> None:
+        """The frame loop until QUIT, SIGTERM (systemd stop) or Ctrl-C."""
+        signal.signal(signal.SIGTERM, lambda *_: setattr(self, "running", False))
+        self.start()
+        ticker = pygame.time.Clock()
+        try:
+            while self.running:
+                self.step()
+                ticker.tick(self.cfg.screen.fps)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    # -- one frame ---------------------------------------------------------------
+
+    def step(self) -> None:
+        """Handle pending events and results, apply timers, draw."""
+        for event in pygame.event.get():
+            self.handle_event(event)
+        if self.bus is not None:
+            self.bus.dispatch(0)
+        self._drain_results()
+        self._timers()
+        self.draw()
+
+    def draw(self) -> None:
+        self.buttons = SCREENS[self.screen](self, self.painter, self.layout)
+        pygame.display.flip()
+        if self.screenshot_dir:
+            self._screenshot()
+
+    def _shot_name(self) -> str:
+        state = f"-{self.print_state}" if self.screen == "confirm" else ""
+        return f"{self.screen}{state}-{self.layout.w}x{self.layout.h}"
+
+    def _screenshot(self) -> None:
+        """--screenshots: keep each screen's LAST frame (counts and results have arrived by then)."""
+        name = self._shot_name()
+        if self._shot and self._shot[0] != name:
+            self._save_shot()
+        self._shot = (name, self.surface.copy())
+
+    def _save_shot(self) -> None:
+        if self._shot:
+            os.makedirs(self.screenshot_dir, exist_ok=True)
+            pygame.image.save(self._shot[1], os.path.join(self.screenshot_dir, self._shot[0] + ".png"))
+
+    # -- input -------------------------------------------------------------------
+
+    def handle_event(self, event) -> None:
+        """One pygame event; taps act on release, from exactly one input path."""
+        if event.type == pygame.QUIT:
+            self.running = False
+        elif event.type == pygame.FINGERUP:
+            self.tap((int(event.x * self.layout.w), int(event.y * self.layout.h)))
+        elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
+            # SDL also synthesises mouse events from touch: act on the finger event only
+            if not getattr(event, "touch", False):
+                self.tap(event.pos)
+        elif event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
+            if not (self.surface.get_flags() & pygame.FULLSCREEN):
+                self.running = False
+
+    def tap(self, pos) -> None:
+        now = self.clock()
+        self.last_input = now
+        if self.busy or now - self.screen_since < GHOST_TAP_S:
+            return
+        for b in self.buttons:
+            if b.enabled and b.rect.collidepoint(pos):
+                getattr(self, "_on_" + b.action)(b.arg)
+                return
+
+    def button(self, action: str, arg: str | None = None):
+        """The on-screen target for an action (tests tap its centre)."""
+        return next((b for b in self.buttons if b.action == action and b.arg == arg), None)
+
+    def go(self, screen: str) -> None:
+        if screen != self.screen:
+            log.info("screen %s -> %s", self.screen, screen)
+            self.screen = screen
+            self.screen_since = self.clock()
+
+    # -- actions (from taps) -------------------------------------------------------
+
+    def _on_lang(self, _arg) -> None:
+        self.lang = "en" if self.lang == "id" else "id"
+
+    def _on_priority(self, prio) -> None:
+        self.priority = None if self.priority == prio else prio
+
+    def _on_service(self, prefix) -> None:
+        self.service = prefix
+        self.go("info")
+
+    def _on_back(self, _arg) -> None:
+        self.home()
+
+    def _on_take(self, prefix) -> None:
+        if self.cap_reached(prefix):
+            self.closed_reason = "cap"
+            self.go("closed")
+            return
+        self.request_id = f"{self.cfg.device_id}-{uuid.uuid4().hex}"
+        self._issue()
+
+    def _on_retry(self, _arg) -> None:
+        self._issue()   # same request_id: if the first POST did land, the server returns that ticket
+
+    def _issue(self) -> None:
+        self.busy = True
+        self.go("issuing")
+        self.net.submit("issue", self.request_id, self.service, self.priority, self.request_id)
+
+    def _on_reprint(self, _arg) -> None:
+        self._print()
+
+    def _on_done(self, _arg) -> None:
+        self.home()
+
+    def home(self) -> None:
+        self.priority = None
+        self.service = None
+        self.error_text = None
+        self.go("home" if self.site else "loading")
+
+    # -- results from the workers ------------------------------------------------
+
+    def _drain_results(self) -> None:
+        while not self.net.results.empty():
+            self._on_net(self.net.results.get())
+        if self.printer:
+            while not self.printer.results.empty():
+                res = self.printer.results.get()
+                if self.ticket and res.job_id == self.ticket["ticket"]["id"]:
+                    self.print_state = "printed" if res.ok else (
+                        "paper_out" if res.status == "paper_out" else "failed")
+
+    def _on_net(self, res) -> None:
+        if res.kind == "issue":
+            self._on_issued(res)
+        elif res.error is not None:
+            log.warning("%s failed: %s", res.kind, res.error)
+        elif res.kind == "site":
+            self.site = res.value
+            if self.screen == "loading":
+                self.go("home")
+        elif res.kind == "server_time":
+            self._time_ref = (res.value, self.clock())
+        elif res.kind == "queue":
+            self._set_counts(res.value.get("services", []))
+
+    def _on_issued(self, res) -> None:
+        if res.key != self.request_id:
+            return   # an answer for a request the resident already left
+        self.busy = False
+        if res.error is None:
+            self.ticket = res.value
+            self.request_id = None
+            self.go("confirm")
+            self._print()
+            self.net.submit("queue")
+            return
+        err = res.error
+        if isinstance(err, ServerRefused) and err.code in CLOSED_CODES:
+            self.closed_reason = CLOSED_CODES[err.code]
+            self.request_id = None
+            self.go("closed")
+        elif isinstance(err, ServerRefused):
+            self.error_text = (err.message_id or i18n.t("server_error"),
+                               err.message_en or i18n.t("server_error", "en"))
+            self.go("error")
+        else:
+            if not isinstance(err, ServerUnreachable):
+                log.error("issuing failed: %r", err)
+            self.error_text = i18n.both("server_down")
+            self.go("error")
+
+    def _print(self) -> None:
+        if not self.printer or not self.ticket:
+            self.print_state = "none"
+            return
+        self.print_state = "printing"
+        data = TicketData.from_issue(self.ticket, self.site)
+        self.printer.submit(PrintJob(self.ticket["ticket"]["id"], data))
+
+    # -- queue figures, time, timers ---------------------------------------------
+
+    def _on_summary(self, msg) -> None:
+        from broker.protocol import ProtocolError, QueueSummary, decode
+        try:
+            summary = decode(QueueSummary, msg.payload)
+        except ProtocolError as exc:
+            log.warning("bad summary: %s", exc)
+            return
+        self._set_counts([s.to_dict() for s in summary.services])
+
+    def _set_counts(self, services) -> None:
+        """From the bus (a list with "prefix") or HTTP /queue (a dict keyed by prefix)."""
+        if isinstance(services, dict):
+            services = [{**v, "prefix": k} for k, v in services.items() if isinstance(v, dict)]
+        for s in services:
+            if isinstance(s, dict) and "prefix" in s:
+                self.counts[s["prefix"]] = s
+
+    def waiting(self, prefix: str) -> tuple[int, int | None]:
+        s = self.counts.get(prefix, {})
+        return int(s.get("waiting") or 0), s.get("est_wait_s")
+
+    def cap_reached(self, prefix: str) -> bool:
+        svc = self.site.service(prefix) if self.site else None
+        issued = self.counts.get(prefix, {}).get("issued")
+        return bool(svc and svc.daily_cap and issued is not None and issued >= svc.daily_cap)
+
+    def current_service(self):
+        return self.site.service(self.service)
+
+    def server_now(self) -> datetime | None:
+        """Server time now, from the last /api/v1/time and the monotonic clock."""
+        if not self._time_ref:
+            return None
+        at, mono = self._time_ref
+        return at + timedelta(seconds=self.clock() - mono)
+
+    def hours_text(self, lang: str | None = None) -> str:
+        """Opening hours for the closed screen, e.g. "Sen-Kam 08:00-15:00, Jum 08:00-11:30 WIB"."""
+        if not self.site or not self.site.hours:
+            return ""
+        names = DAY_NAMES[lang or self.lang]
+        groups: list[list] = []
+        for i, day in enumerate(DAYS):
+            span = self.site.hours.get(day)
+            if span and groups and groups[-1][2] == span and groups[-1][1] == i - 1:
+                groups[-1][1] = i
+            elif span:
+                groups.append([i, i, span])
+        parts = [(names[a] if a == b else f"{names[a]}-{names[b]}") + f" {sp[0]}-{sp[1]}"
+                 for a, b, sp in groups]
+        return (", ".join(parts) + " " + self.site.tz_label).strip()
+
+    def _refresh(self) -> None:
+        self._next_refresh = self.clock() + REFRESH_S
+        for kind in ("site", "server_time", "queue"):
+            self.net.submit(kind)
+
+    def _timers(self) -> None:
+        now = self.clock()
+        if now >= self._next_refresh:
+            self._refresh()
+        idle = now - self.last_input
+        limit = self.cfg.screen.confirm_s if (self.screen == "confirm" and self.print_state
+                                              in ("printed", "none")) else self.cfg.screen.inactivity_s
+        if self.screen in ("info", "confirm", "error") or (self.screen == "closed" and self.closed_reason == "cap"):
+            if idle > limit and self.print_state != "printing":
+                self.home()
+        self._check_open()
+
+    def _check_open(self) -> None:
+        """Closed screen outside opening hours (server time), home again when open."""
+        now = self.server_now()
+        if not self.site or now is None:
+            return
+        is_open = self.site.is_open(now)
+        if not is_open and self.screen in ("home", "info"):
+            self.closed_reason = "hours"
+            self.go("closed")
+        elif is_open and self.screen == "closed" and self.closed_reason == "hours":
+            self.go("home")
+
+def _post_wake() -> None:
+    """From worker threads: wake the frame loop (SDL_PushEvent is thread-safe)."""
+    try:
+        pygame.event.post(pygame.event.Event(WAKE))
+    except pygame.error:   # display already closed at shutdown
+        pass

@@ -1,0 +1,228 @@
+"""The thermal printer: backends from configuration and the one worker thread
+that owns the device.
+
+Nothing here runs on the UI thread. The app submits a :class:`PrintJob` (keyed
+by ticket id, so a reprint is the same job) and reads :class:`PrintResult` from
+``worker.results``. Status is polled with ``DLE EOT`` where the printer can
+answer; an empty reply is "unknown", never "paper ok" (FIELD_NOTES 13), and
+every status change is reported through ``on_status`` (the app publishes it
+retained on the bus for the supervisor).
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+
+from escpos.constants import (RT_MASK_LOWPAPER, RT_MASK_NOPAPER, RT_MASK_ONLINE,
+                              RT_STATUS_ONLINE, RT_STATUS_PAPER)
+from escpos.printer import Dummy
+
+from .config import PrinterConf
+from .ticket import TicketData, render_ticket
+
+log = logging.getLogger(__name__)
+
+QUERYABLE = ("network", "usb", "serial")
+
+
+class KioskPrinterError(OSError):
+    """The printer could not print; ``status`` says why (offline, paper_out)."""
+
+    def __init__(self, status: str, detail: str = ""):
+        super().__init__(detail or status)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    job_id: str          # the ticket id: a reprint reuses it
+    ticket: TicketData
+
+
+@dataclass(frozen=True)
+class PrintResult:
+    job_id: str
+    ok: bool
+    status: str          # ok | paper_low | paper_out | offline | unknown
+    detail: str = ""
+
+
+def open_device(conf: PrinterConf):
+    """Build the escpos printer object for ``conf.backend`` (not yet used)."""
+    profile = conf.profile_name
+    if conf.backend == "dummy":
+        return Dummy(profile=profile)
+    if conf.backend == "file":
+        from escpos.printer import File
+        return File(conf.path or conf.devfile, profile=profile)
+    if conf.backend == "network":
+        from escpos.printer import Network
+        return Network(conf.host, port=conf.port, timeout=conf.timeout_s, profile=profile)
+    if conf.backend == "usb":
+        from escpos.printer import Usb  # needs pyusb + libusb-1.0-0 (FIELD_NOTES 3)
+        return Usb(conf.vendor_id, conf.product_id, timeout=conf.usb_timeout_ms,
+                   in_ep=conf.in_ep, out_ep=conf.out_ep, profile=profile)
+    if conf.backend == "serial":
+        from escpos.printer import Serial
+        return Serial(conf.devfile, baudrate=conf.baudrate, timeout=conf.timeout_s, profile=profile)
+    raise ValueError(f"no printer device for backend {conf.backend!r}")
+
+
+def decode_status(online_reply: bytes, paper_reply: bytes) -> str:
+    """Map the two DLE EOT replies to a PrinterStatus value."""
+    if not online_reply or not paper_reply:
+        return "unknown"
+    if online_reply[0] & RT_MASK_ONLINE:
+        return "offline"
+    paper = paper_reply[0]
+    if paper & RT_MASK_NOPAPER == RT_MASK_NOPAPER:
+        return "paper_out"
+    if paper & RT_MASK_LOWPAPER == RT_MASK_LOWPAPER:
+        return "paper_low"
+    return "ok"
+
+
+def query_status(device) -> str:
+    """Ask the printer (bidirectional links only); no answer is "unknown"."""
+    try:
+        device._raw(RT_STATUS_ONLINE)
+        online = device._read()
+        device._raw(RT_STATUS_PAPER)
+        paper = device._read()
+    except Exception as exc:
+        # socket.timeout / usb.core.USBTimeoutError: the printer stayed silent
+        if isinstance(exc, TimeoutError) or "Timeout" in type(exc).__name__:
+            return "unknown"
+        raise
+    return decode_status(bytes(online or b""), bytes(paper or b""))
+
+
+class PrintWorker(threading.Thread):
+    """The only owner of the printer: prints jobs and polls status in turn.
+
+    Example::
+
+        worker = PrintWorker(conf, on_status=publish)
+        worker.start()
+        worker.submit(PrintJob("t-42", ticket_data))
+        result = worker.results.get()
+    """
+
+    def __init__(self, conf: PrinterConf, on_status=None, wake=None):
+        super().__init__(name="kiosk-printer", daemon=True)
+        self.conf = conf
+        self.on_status = on_status
+        self.wake = wake
+        self.jobs: queue.Queue = queue.Queue()
+        self.results: queue.Queue = queue.Queue()
+        self.status = "unknown"
+        self.device = None
+        self._answers = conf.backend in QUERYABLE   # False once it stayed silent
+        self._halt = threading.Event()
+
+    # -- called from the UI thread -------------------------------------------
+
+    def submit(self, job: PrintJob) -> None:
+        self.jobs.put(job)
+
+    def stop(self, timeout: float = 3.0) -> None:
+        self._halt.set()
+        self.jobs.put(None)
+        self.join(timeout)
+
+    # -- the worker thread ---------------------------------------------------
+
+    def run(self) -> None:
+        self._poll()
+        while not self._halt.is_set():
+            try:
+                job = self.jobs.get(timeout=self.conf.poll_s)
+            except queue.Empty:
+                self._poll()
+                continue
+            if job is None:
+                break
+            result = self._print(job)
+            self.results.put(result)
+            if self.wake:
+                self.wake()
+        self._close()
+
+    def _set_status(self, status: str, detail: str = "") -> None:
+        if status != self.status:
+            log.info("printer status %s -> %s %s", self.status, status, detail)
+            self.status = status
+            if self.on_status:
+                try:
+                    self.on_status(status, detail)
+                except Exception:  # publishing must never kill the printer thread
+                    log.exception("printer status hook failed")
+
+    def _ensure_open(self):
+        if self.device is None:
+            device = open_device(self.conf)
+            if self.conf.backend in ("network", "usb", "serial", "file"):
+                device.open()   # open now: escpos opens lazily and fails late (FIELD_NOTES 5)
+            self.device = device
+        return self.device
+
+    def _close(self) -> None:
+        if self.device is not None and self.conf.backend != "dummy":
+            try:
+                self.device.close()
+            except Exception:  # already broken: nothing left to release
+                log.debug("closing printer failed", exc_info=True)
+            self.device = None
+
+    def _check(self) -> str:
+        """Status now; opens the device, raises KioskPrinterError when unreachable."""
+        try:
+            device = self._ensure_open()
+        except Exception as exc:
+            self._close()
+            raise KioskPrinterError("offline", f"cannot open printer: {exc}") from exc
+        if not self._answers:
+            return "ok" if self.conf.backend == "dummy" else "unknown"
+        try:
+            status = query_status(device)
+        except Exception as exc:
+            self._close()
+            raise KioskPrinterError("offline", f"status query failed: {exc}") from exc
+        if status == "unknown":
+            self._answers = False   # don't wait for a silent printer on every ticket
+        return status
+
+    def _poll(self) -> None:
+        try:
+            status = self._check()
+        except KioskPrinterError as exc:
+            status = exc.status
+            self._set_status(status, str(exc))
+        else:
+            self._set_status(status)
+        if self.conf.backend == "network":
+            self._close()   # one short connection per operation; printers restart
+
+    def _print(self, job: PrintJob) -> PrintResult:
+        try:
+            status = self._check()
+            if status in ("paper_out", "offline"):
+                raise KioskPrinterError(status, f"printer reports {status}")
+            data = render_ticket(job.ticket, self.conf.paper, self.conf.profile_name)
+            try:
+                self.device._raw(data)
+                if hasattr(self.device, "flush"):
+                    self.device.flush()
+            except Exception as exc:
+                self._close()
+                raise KioskPrinterError("offline", f"write failed: {exc}") from exc
+        except KioskPrinterError as exc:
+            self._set_status(exc.status, str(exc))
+            return PrintResult(job.job_id, False, exc.status, str(exc))
+        finally:
+            if self.conf.backend == "network":
+                self._close()
+        self._set_status(status)
+        return PrintResult(job.job_id, True, status)

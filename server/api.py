@@ -1,0 +1,212 @@
+"""The HTTP JSON API at /api/v1, the public ticket status page /t/<token>, and /healthz.
+
+Every error is ``{"error": {"code", "message_id", "message_en"}}`` with a 4xx
+status, and nothing changes when a request fails. See docs/API.md.
+"""
+from __future__ import annotations
+
+import html
+from datetime import date
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from server import errors, ratelimit
+from server.queue import QueueService
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+pages = Blueprint("ticket_page", __name__)
+
+ISSUE_ROLES = ("kiosk", "admin")
+COUNTER_ROLES = ("panel", "button", "admin")
+STATS_ROLES = ("admin",)
+# Other modules (the dashboard's log-in) append callables here: hook(roles) -> caller dict or None.
+AUTH_HOOKS_KEY = "lalopa.auth_hooks"
+
+
+def queue() -> QueueService:
+    return current_app.extensions["lalopa.queue"]
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def authorize(*roles: str) -> dict:
+    """The caller if allowed: a device with one of ``roles``, or whoever an auth hook accepts.
+
+    Raise Unauthorized (no valid credentials) or Forbidden (valid, wrong role).
+    The dashboard engineer registers a session check in
+    ``app.extensions["lalopa.auth_hooks"]``: ``hook(roles) -> {"id", "role", "user_id"?}``.
+    """
+    token = bearer_token()
+    device = queue().check_token(token) if token else None
+    if device is not None:
+        if device["role"] in roles:
+            return device
+        raise errors.Forbidden()
+    for hook in current_app.extensions.get(AUTH_HOOKS_KEY, []):
+        caller = hook(roles)
+        if caller:
+            return caller
+    raise errors.Unauthorized()
+
+
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise errors.BadRequest("The body must be a JSON object.",
+                                "Isi permintaan harus berupa objek JSON.")
+    return body
+
+
+def field(body: dict, name: str, kind=str, required: bool = False):
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise errors.BadRequest(f"'{name}' is required.", f"'{name}' wajib diisi.")
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise errors.BadRequest(f"'{name}' has the wrong type.", f"Jenis data '{name}' salah.")
+    return value
+
+
+# ----------------------------------------------------------------- tickets
+
+@bp.post("/tickets")
+def issue_ticket():
+    device = authorize(*ISSUE_ROLES)
+    ratelimit.check_issue(current_app._get_current_object(), device)  # 429 rate_limited
+    body = json_body()
+    request_id = field(body, "request_id") or request.headers.get("Idempotency-Key")
+    if not request_id:
+        raise errors.BadRequest("Send a request_id (or an Idempotency-Key header).",
+                                "Kirim request_id (atau header Idempotency-Key).")
+    result = queue().issue(field(body, "service", required=True), request_id=request_id,
+                           device=device["id"], priority=field(body, "priority"))
+    result["status_url"] = url_for("ticket_page.ticket_page", token=result["ticket"]["token"],
+                                   _external=True)
+    return jsonify(result), 200 if result["duplicate"] else 201
+
+
+@bp.get("/tickets/<token>")
+def ticket_status(token: str):
+    ticket = queue().ticket_by_token(token)
+    if ticket is None:
+        raise errors.UnknownTicket()
+    return jsonify(ticket)
+
+
+# ----------------------------------------------------------------- counters
+
+@bp.post("/counters/<int:counter>/actions")
+def counter_action(counter: int):
+    caller = authorize(*COUNTER_ROLES)
+    body = json_body()
+    result = queue().counter_action(
+        counter, field(body, "action", required=True), command_id=field(body, "command_id", required=True),
+        device=caller["id"], user_id=caller.get("user_id"), ticket=field(body, "ticket"),
+        reason=field(body, "reason"), service=field(body, "service"))
+    return jsonify(result)
+
+
+@bp.get("/counters/<int:counter>")
+def counter_state(counter: int):
+    return jsonify(queue().counter_state(counter))
+
+
+# ----------------------------------------------------------------- views
+
+@bp.get("/site")
+def site():
+    return jsonify(queue().site.public())
+
+
+@bp.get("/queue")
+def summary():
+    svc = queue()
+    return jsonify({**svc.summary(), "counters": svc.board()["counters"]})
+
+
+@bp.get("/board")
+def board():
+    return jsonify(queue().board())
+
+
+@bp.get("/time")
+def server_time():
+    return jsonify(queue().now())
+
+
+def _date_arg(name: str, required: bool) -> date | None:
+    raw = request.args.get(name)
+    if raw is None and not required:
+        return None
+    try:
+        return date.fromisoformat(raw or "")
+    except ValueError:
+        raise errors.BadRequest(f"'{name}' must be a date YYYY-MM-DD.",
+                                f"'{name}' harus berupa tanggal YYYY-MM-DD.") from None
+
+
+@bp.get("/stats/day")
+def stats_day():
+    authorize(*STATS_ROLES)
+    day = _date_arg("date", False)
+    return jsonify(queue().day_stats(day.isoformat() if day else None))
+
+
+@bp.get("/stats/range")
+def stats_range():
+    authorize(*STATS_ROLES)
+    return jsonify(queue().range_stats(_date_arg("from", True), _date_arg("to", True)))
+
+
+# ----------------------------------------------------------------- public pages
+
+@pages.get("/healthz")
+def healthz():
+    svc = queue()
+    svc.db.read().execute("SELECT 1").fetchone()
+    return jsonify({"ok": True, **svc.now()})
+
+
+STATUS_TEXT = {
+    "waiting": ("Menunggu", "Waiting"), "called": ("Dipanggil — silakan menuju loket", "Called — please go to the counter"),
+    "serving": ("Sedang dilayani", "Being served"), "done": ("Selesai", "Done"),
+    "no_show": ("Tidak hadir saat dipanggil", "Missed the call"), "cancelled": ("Dibatalkan", "Cancelled"),
+}
+
+
+@pages.get("/t/<token>")
+def ticket_page(token: str):
+    """A small self-refreshing status page for the QR code on the ticket (no external assets)."""
+    ticket = queue().ticket_by_token(token)
+    if ticket is None:
+        body = "<h1>Nomor antrean tidak ditemukan</h1><p>Ticket not found.</p>"
+        return Response(_page(body, refresh=False), 404, mimetype="text/html")
+    e = html.escape
+    state_id, state_en = STATUS_TEXT.get(ticket["status"], (ticket["status"], ticket["status"]))
+    rows = [f"<p class=big>{e(ticket['number'])}</p>", f"<p><b>{e(state_id)}</b><br><i>{e(state_en)}</i></p>"]
+    if ticket["status"] == "waiting":
+        est = ticket["est_wait_s"]
+        rows.append(f"<p>Di depan Anda / ahead of you: <b>{ticket['people_ahead']}</b></p>")
+        if est is not None:
+            rows.append(f"<p>Perkiraan tunggu / estimated wait: <b>± {max(1, round(est / 60))} menit/min</b></p>")
+    if ticket["counter_name"] and ticket["status"] in ("called", "serving"):
+        rows.append(f"<p class=big>{e(ticket['counter_name'])}</p>")
+    return Response(_page("".join(rows), refresh=ticket["status"] in ("waiting", "called")),
+                    mimetype="text/html")
+
+
+def _page(body: str, refresh: bool) -> str:
+    meta = '<meta http-equiv="refresh" content="15">' if refresh else ""
+    facility = html.escape(queue().site.facility)
+    return ("<!doctype html><html lang=id><head><meta charset=utf-8>"
+            '<meta name=viewport content="width=device-width,initial-scale=1">' + meta +
+            "<title>Nomor antrean</title><style>body{font-family:sans-serif;text-align:center;"
+            "margin:1.5em;color:#222}.big{font-size:3em;font-weight:bold;margin:.3em 0}"
+            "small{color:#666}</style></head><body>"
+            f"<small>{facility}</small>{body}<small>Halaman ini diperbarui otomatis. "
+            "This page refreshes itself.</small></body></html>")

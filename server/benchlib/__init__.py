@@ -1,0 +1,1 @@
+"""Helpers for ``lalopa bench`` and the fault/fuzz tests: site, history loader, machine facts."""

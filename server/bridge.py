@@ -1,0 +1,308 @@
+"""The server's side of the bus: commands in, calls and retained state out.
+
+One worker thread owns the :class:`~broker.bus.BusClient`: it drains the bus
+inbox (``bus.dispatch``) and the queue of service changes handed over by
+``QueueService.add_listener``. It applies counter commands through
+``QueueService.counter_action`` (idempotent by the command's id), publishes
+each call event once (QoS 1, not retained, deduplicated by ``seq``) and, after
+every burst of changes, the retained state: every counter's state (with the
+result of its last command), the board snapshot and the queue summary.
+All retained state is republished at start-up and on every reconnect.
+
+A command is refused, and changes nothing, when it is malformed, retained,
+sent to another counter's topic than its payload names, or older than the
+site's ``max_command_age_s`` by the server's clock. Each refusal is logged
+with its reason and counted in :attr:`Bridge.stats`.
+
+Example::
+
+    bridge = Bridge(svc, site, {"host": "127.0.0.1", "port": 1883})
+    bridge.start()
+    ...
+    bridge.stop()
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+
+from broker.bus import BusClient, Incoming
+from broker.protocol import (BoardSnapshot, CallEvent, CommandResult, CounterCommand, CounterState,
+                             Presence, PrinterStatus, ProtocolError, QueueSummary, decode, encode)
+from server.clock import ServerClock, iso_local
+from server.errors import QueueError
+from server.presence import DeviceBook
+
+log = logging.getLogger(__name__)
+
+SESSION_EXPIRY_S = 60  # commands sent during a short server reconnect still arrive
+CALL_EXPIRY_S = 60     # a call queued for an offline display is dropped, never played late
+STATE_REFRESH_S = 30   # live state at least this often: devices learn server time from it
+
+
+class Bridge:
+    """Connects one QueueService to the broker; see the module docstring."""
+
+    def __init__(self, svc, site, bus_kwargs: dict, max_command_age_s: float | None = None,
+                 state_refresh_s: float = STATE_REFRESH_S):
+        self.svc, self.site = svc, site
+        age = max_command_age_s if max_command_age_s is not None else getattr(site, "max_command_age_s", 10)
+        self.max_command_age_ms = int(float(age) * 1000)
+        self.clock = getattr(svc, "clock", None) or ServerClock()
+        self.stats: collections.Counter = collections.Counter()
+        # self.site, not site: an admin edit replaces bridge.site at run time.
+        self.book = DeviceBook(now=lambda: iso_local(self.clock.epoch_ms(), self.site.tz))
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._changes: list[dict] = []
+        self._last_result: dict[int, CommandResult] = {}
+        self._last_seq = 0
+        self.state_refresh_s = state_refresh_s
+        self._next_refresh = 0.0
+        # A burst republishes 16+ retained topics; paho's cap counts in-flight ones too.
+        kwargs = {"device": "server", "session_expiry_s": SESSION_EXPIRY_S, "max_queued": 1000,
+                  **bus_kwargs}
+        self.bus = BusClient(site=site.site_id, role="server", wake=self._wake.set, **kwargs)
+        self.topics = self.bus.topics
+        self._thread = threading.Thread(target=self._run, name="lalopa-bridge", daemon=True)
+
+    # -- life cycle ---------------------------------------------------------
+
+    def start(self) -> "Bridge":
+        self.bus.subscribe(self.topics.all_commands, self._on_command)
+        self.bus.subscribe(self.topics.all_presence, self._on_presence)
+        self.bus.subscribe(self.topics.all_printers, self._on_printer)
+        # Every (re)connect, and the first connect, republishes all retained state.
+        self.bus.on_connected(lambda session_present: self._publish_state(force=True))
+        self.svc.add_listener(self._on_change)
+        self.bus.start()
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self.bus.stop()
+
+    def devices(self) -> list[dict]:
+        """Presence and printer status of every device, for the dashboard."""
+        return self.book.devices()
+
+    def _on_change(self, change: dict) -> None:
+        # Called by QueueService after each commit, from any thread: enqueue only.
+        with self._lock:
+            self._changes.append(dict(change))
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(min(0.5, self.state_refresh_s))
+            self._wake.clear()
+            try:
+                # Bounded batches, flushed in between, so a flood of commands
+                # still gets its state published as it goes.
+                while self.bus.dispatch(timeout=0, limit=200) == 200:
+                    self._flush()
+                self._flush()
+                self._refresh_if_due()
+            except Exception:  # the worker must survive anything a message does
+                self.stats["errors"] += 1
+                log.exception("bridge worker step failed")
+
+    def _refresh_if_due(self) -> None:
+        """Republish state now and then, so devices see a fresh server_time_ms
+        even on a quiet afternoon (a retained copy may be hours old)."""
+        now = time.monotonic()
+        if now >= self._next_refresh and self.bus.connected.is_set():
+            self._publish_state()
+            self.stats["refresh"] += 1
+
+    # -- inbound ------------------------------------------------------------
+
+    def _reject(self, reason: str, why: str, topic: str) -> None:
+        self.stats[reason] += 1
+        log.warning("bridge dropped message on %s: %s", topic, why)
+
+    def _on_command(self, msg: Incoming) -> None:
+        counter = self.topics.counter_of(msg.topic)
+        if not msg.payload:
+            return  # someone cleared a retained command topic: nothing to apply
+        try:
+            cmd = decode(CounterCommand, msg.payload)
+        except ProtocolError as exc:
+            return self._reject("malformed", exc.reason, msg.topic)
+        if msg.retain:
+            return self._reject("retained_command", f"retained command {cmd.id}", msg.topic)
+        if cmd.counter != counter or self.site.counter(counter) is None:
+            return self._reject("unauthorised",
+                                f"command {cmd.id} for counter {cmd.counter} on topic of counter {counter}",
+                                msg.topic)
+        age_ms = self.clock.epoch_ms() - cmd.sent_at_ms
+        if abs(age_ms) > self.max_command_age_ms:
+            self._reject("stale", f"command {cmd.id} is {age_ms} ms old", msg.topic)
+            return self._set_result(counter, CommandResult(id=cmd.id, ok=False, code="stale"))
+        self._apply(counter, cmd)
+
+    def _apply(self, counter: int, cmd: CounterCommand) -> None:
+        try:
+            result = self.svc.counter_action(counter, cmd.action, command_id=cmd.id,
+                                             device=cmd.device, reason=cmd.reason)
+        except QueueError as exc:
+            self.stats["refused"] += 1
+            log.info("command %s refused: %s", cmd.id, exc.code)
+            return self._set_result(counter, CommandResult(id=cmd.id, ok=False, code=exc.code[:64]))
+        except Exception:  # e.g. a disk error: count it, tell the box, keep the bridge alive
+            self.stats["errors"] += 1
+            log.exception("command %s failed", cmd.id)
+            return self._set_result(counter, CommandResult(id=cmd.id, ok=False, code="server_error"))
+        self.stats["duplicate" if result.get("duplicate") else "applied"] += 1
+        if result.get("call"):
+            self._publish_call(result["call"])
+        self._set_result(counter, CommandResult(id=cmd.id, ok=bool(result.get("ok", True))))
+
+    def _set_result(self, counter: int, result: CommandResult) -> None:
+        self._last_result[counter] = result
+        self._on_change({"type": "counter", "counter": counter})
+
+    def _on_presence(self, msg: Incoming) -> None:
+        who = self.topics.presence_of(msg.topic)
+        if who is None:
+            return
+        if not msg.payload:
+            return self.book.forget(*who)
+        try:
+            presence = decode(Presence, msg.payload)
+        except ProtocolError as exc:
+            return self._reject("malformed", exc.reason, msg.topic)
+        if (presence.role, presence.device) != who:
+            return self._reject("mismatch", f"presence of {presence.device} on {msg.topic}", msg.topic)
+        self.book.presence(presence)
+
+    def _on_printer(self, msg: Incoming) -> None:
+        kiosk = self.topics.kiosk_of(msg.topic)
+        if kiosk is None or not msg.payload:
+            return
+        try:
+            status = decode(PrinterStatus, msg.payload)
+        except ProtocolError as exc:
+            return self._reject("malformed", exc.reason, msg.topic)
+        if status.kiosk != kiosk:
+            return self._reject("mismatch", f"printer of {status.kiosk} on {msg.topic}", msg.topic)
+        self.book.printer(status)
+
+    # -- outbound -----------------------------------------------------------
+
+    def _flush(self) -> None:
+        """Publish queued calls in order, then the retained state once per burst."""
+        with self._lock:
+            changes, self._changes = self._changes, []
+        if not changes:
+            return
+        for change in changes:
+            if change.get("type") == "call":
+                self._publish_call(change.get("call") or change)
+        self._publish_state()
+
+    def _publish_call(self, call: dict) -> None:
+        try:
+            event = CallEvent.from_dict(call)
+        except ProtocolError as exc:
+            return self._reject("bad_outbound", f"call event: {exc.reason}", self.topics.call)
+        if event.seq <= self._last_seq:
+            return  # already published (from the command's result or the listener)
+        self._last_seq = event.seq
+        self.bus.publish(self.topics.call, encode(event), qos=1, retain=False, expiry_s=CALL_EXPIRY_S)
+        self.stats["calls_published"] += 1
+
+    def _publish_state(self, force: bool = False) -> None:
+        """Every counter's state, the board and the summary, retained.
+
+        Each piece is read and published on its own: one failing read (or an
+        out-of-contract dict) is logged and counted and never blocks the rest.
+        """
+        for c in self.site.counters:
+            self._retain(self.topics.counter_state(c.number), CounterState,
+                         lambda n=c.number: counter_state_dict(self.svc.counter_state(n),
+                                                               self.clock.epoch_ms(),
+                                                               self._last_result.get(n)))
+        self._retain(self.topics.board, BoardSnapshot,
+                     lambda: board_dict(self.site, self.svc.board(), self.clock.epoch_ms()))
+        self._retain(self.topics.summary, QueueSummary,
+                     lambda: summary_dict(self.svc.summary(), self.clock.epoch_ms()))
+        self._next_refresh = time.monotonic() + self.state_refresh_s
+        if force:
+            self.stats["full_republish"] += 1
+
+    def _retain(self, topic: str, kind, build) -> None:
+        try:
+            payload = encode(kind.from_dict(build()))
+        except ProtocolError as exc:
+            return self._reject("bad_outbound", f"{kind.__name__}: {exc.reason}", topic)
+        except Exception:
+            self.stats["errors"] += 1
+            return log.exception("reading state for %s failed", topic)
+        self.bus.publish(topic, payload, qos=1, retain=True)
+
+
+# -- QueueService dicts -> protocol payload dicts -----------------------------
+
+
+def ticket_ref(ticket: dict | None) -> dict | None:
+    """A service ticket dict as the bus's TicketRef."""
+    if not ticket:
+        return None
+    return {"number": ticket["number"], "service": ticket["service"], "status": ticket["status"],
+            "priority": ticket.get("priority"), "since": ticket.get("called_at") or ticket.get("since")}
+
+
+def counter_state_dict(view: dict, now_ms: int, last: CommandResult | None) -> dict:
+    return {"counter": view["counter"], "name": view["name"], "status": view["status"],
+            "waiting": view.get("waiting", 0), "server_time_ms": now_ms,
+            "ticket": ticket_ref(view.get("ticket")), "pause_reason": view.get("pause_reason"),
+            "last_command": None if last is None else {"id": last.id, "ok": last.ok, "code": last.code}}
+
+
+def board_dict(site, board: dict, now_ms: int) -> dict:
+    waiting = board.get("waiting") or {}
+    return {"site": board.get("site", site.site_id), "facility": board.get("facility", site.facility),
+            "service_day": board["service_day"], "server_time_ms": now_ms, "tz": site.timezone,
+            "seq": board.get("seq", 0),
+            "counters": [{"counter": c["counter"], "name": c["name"], "status": c["status"],
+                          "ticket": ticket_ref(c.get("ticket"))} for c in board.get("counters", ())],
+            "recent": list(board.get("recent", ())),
+            "services": [{"prefix": s.prefix, "name_id": s.name_id, "name_en": s.name_en,
+                          "waiting": int(waiting.get(s.prefix, 0))} for s in site.services],
+            "running_text": board.get("running_text") or ""}
+
+
+def summary_dict(summary: dict, now_ms: int) -> dict:
+    services = summary.get("services") or {}
+    if isinstance(services, dict):  # QueueService keys services by prefix
+        services = [{"prefix": prefix, **figures} for prefix, figures in services.items()]
+    return {"service_day": summary["service_day"], "server_time_ms": now_ms, "services": list(services)}
+
+
+def start_bridge(app_or_svc, svc, site, args) -> Bridge:
+    """Start the bridge for ``lalopa server --mqtt-host ...``.
+
+    ``args`` carries mqtt_host, mqtt_port, mqtt_user, mqtt_password_file and
+    optionally mqtt_tls_ca. With a Flask app the bridge becomes
+    ``app.extensions["lalopa.bridge"]`` so the dashboard can list devices.
+    """
+    password = None
+    if getattr(args, "mqtt_password_file", None):
+        with open(args.mqtt_password_file, encoding="utf-8") as fh:
+            password = fh.read().strip()
+    bus_kwargs = {"host": args.mqtt_host, "port": int(getattr(args, "mqtt_port", None) or 1883),
+                  "username": getattr(args, "mqtt_user", None), "password": password,
+                  "tls_ca": getattr(args, "mqtt_tls_ca", None)}
+    bridge = Bridge(svc, site, bus_kwargs).start()
+    extensions = getattr(app_or_svc, "extensions", None)
+    if isinstance(extensions, dict):
+        extensions["lalopa.bridge"] = bridge
+    return bridge

@@ -1,0 +1,178 @@
+"""``lalopa server|db|token|user``: command-line entry points (each takes argv).
+
+Domain errors (ConfigError, QueueError) become one-line messages and exit
+codes here, at the edge; ``LALOPA_DEBUG=1`` re-raises them with a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import time
+
+from server.config import EXAMPLE_SITE, load_site
+from server.errors import ConfigError, QueueError
+
+log = logging.getLogger("lalopa.server")
+
+
+def _fail(message: str) -> int:
+    if os.environ.get("LALOPA_DEBUG") and sys.exc_info()[0] is not None:
+        raise
+    print(f"lalopa: {message}", file=sys.stderr)
+    return 1
+
+
+# ----------------------------------------------------------------- server
+
+def server_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lalopa server", description="Run the queue server.")
+    p.add_argument("--site", default=os.environ.get("LALOPA_SITE", str(EXAMPLE_SITE)),
+                   help="site TOML file (default: $LALOPA_SITE or the example site)")
+    p.add_argument("--db", default=os.environ.get("LALOPA_DB", "lalopa.db"), help="SQLite database file")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    p.add_argument("--validate-config", action="store_true", help="check the site file and exit 0/1")
+    p.add_argument("--mqtt-host", help="start the MQTT bridge to this broker")
+    p.add_argument("--mqtt-port", type=int, default=1883)
+    p.add_argument("--mqtt-user")
+    p.add_argument("--mqtt-password-file")
+    p.add_argument("--mqtt-tls-ca", help="CA certificate for the broker's TLS listener")
+    return p
+
+
+def server_main(argv: list[str]) -> int:
+    args = server_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        site = load_site(args.site)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    if args.validate_config:
+        print(f"{args.site}: ok ({len(site.services)} services, {len(site.counters)} counters)")
+        return 0
+    import waitress  # imported here: a button box never needs the web stack
+
+    from server.app import create_app
+    try:
+        app = create_app({"LALOPA_SITE": args.site, "LALOPA_DB": args.db})
+    except QueueError as exc:
+        return _fail(str(exc))
+    svc = app.extensions["lalopa.queue"]
+    bridge = _start_bridge(app, svc, site, args)
+    server = waitress.create_server(app, host=args.host, port=args.port, threads=args.threads)
+    signal.signal(signal.SIGTERM, lambda *_: server.close())
+    print(f"lalopa server: {site.facility} on http://{args.host}:{server.effective_port}",
+          file=sys.stderr, flush=True)
+    _notify_ready()
+    try:
+        from server.systemd import serve
+        serve(server)  # server.run() plus WATCHDOG=1 pings from this main loop
+    except (KeyboardInterrupt, OSError):
+        pass
+    finally:
+        if bridge is not None and hasattr(bridge, "stop"):
+            bridge.stop()
+        svc.close()
+    return 0
+
+
+def _start_bridge(app, svc, site, args):
+    """>>> MQTT BRIDGE HOOK <<< server/bridge.py provides start_bridge(app, svc, site, args)."""
+    if not args.mqtt_host:
+        return None
+    try:
+        from server.bridge import start_bridge
+    except ImportError as exc:
+        log.error("MQTT bridge not available (%s); serving HTTP only", exc)
+        return None
+    return start_bridge(app, svc, site, args)
+
+
+def _notify_ready() -> None:
+    try:
+        from server.systemd import notify
+        notify("READY=1")
+    except (ImportError, OSError):
+        pass
+
+
+# ----------------------------------------------------------------- db
+
+def db_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="lalopa db", description="Database tools.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name, text in (("init", "create the database or apply new migrations"),
+                       ("migrate", "same as init")):
+        sub.add_parser(name, help=text).add_argument("--db", required=True)
+    b = sub.add_parser("backup", help="online backup (safe while the server runs)")
+    b.add_argument("--db", required=True)
+    b.add_argument("--out", required=True)
+    args = p.parse_args(argv)
+    from server import db
+    try:
+        if args.cmd == "backup":
+            if not os.path.exists(args.db):
+                return _fail(f"{args.db}: no such database")
+            started = time.monotonic()
+            db.backup(args.db, args.out)
+            print(f"backed up {args.db} to {args.out} in {time.monotonic() - started:.2f} s")
+            return 0
+        conn = db.connect(args.db)
+        applied = db.migrate(conn)
+        conn.close()
+        print(f"{args.db}: applied {', '.join(applied)}" if applied else f"{args.db}: up to date")
+        return 0
+    except Exception as exc:  # sqlite3 errors, disk full: one line for the operator
+        return _fail(f"{args.cmd} failed: {exc}")
+
+
+# ----------------------------------------------------------------- token
+
+def token_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="lalopa token", description="Device tokens.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("add", help="create or replace a device's token and print it")
+    a.add_argument("--device", required=True)
+    a.add_argument("--role", required=True, help="kiosk, panel, display, button or admin")
+    r = sub.add_parser("revoke", help="revoke a device's token")
+    r.add_argument("--device", required=True)
+    sub.add_parser("list", help="list devices")
+    for sp in (a, r, sub.choices["list"]):
+        sp.add_argument("--db", required=True)
+    args = p.parse_args(argv)
+    from server import devices
+    from server.db import Database
+    database = Database(args.db)
+    now = int(time.time() * 1000)
+    try:
+        if args.cmd == "add":
+            print(database.write(lambda c: devices.add(c, args.device, args.role, now)))
+        elif args.cmd == "revoke":
+            if not database.write(lambda c: devices.revoke(c, args.device, now)):
+                return _fail(f"no active token for device {args.device!r}")
+            print(f"revoked {args.device}")
+        else:
+            for d in devices.listing(database.read()):
+                state = "revoked" if d["revoked_ms"] else "active"
+                print(f"{d['id']:<20} {d['role']:<8} {state}")
+        return 0
+    except QueueError as exc:
+        return _fail(exc.message_en)
+    finally:
+        database.close()
+
+
+# ----------------------------------------------------------------- user
+
+def user_main(argv: list[str]) -> int:
+    """Staff accounts live in server/auth.py (another module); delegate when it is present."""
+    try:
+        from server.auth import user_main as auth_user_main
+    except ImportError:
+        print("lalopa user: not available yet", file=sys.stderr)
+        return 1
+    return auth_user_main(argv)

@@ -1,0 +1,340 @@
+"""``lalopa demo``: the whole system on one machine, from a clean clone.
+
+Starts, each as its own subprocess in its own process group and through its
+own CLI: a private Mosquitto on a free loopback port (never the system broker
+on 1883), the server on the example site with a fresh database, the display
+board and the kiosk (windows when there is a screen, headless with periodic
+screenshots when there is none), one counter button box under gpiozero's mock
+pins, and ``lalopa simulate`` playing a time-compressed day (residents take
+numbers through the kiosk HTTP API; verifiers act through the counter API).
+It creates a one-time admin log-in and device tokens, prints the dashboard URL,
+and on Ctrl-C / SIGTERM stops everything: terminate, wait, kill.
+
+Before stopping it saves ``board.json``, ``queue.json``, ``stats.json``,
+``calls.jsonl`` (every call seen on the bus) and ``summary.json`` in the demo
+directory, next to ``logs/`` and ``screenshots/``.
+
+Example::
+
+    lalopa demo                      # until Ctrl-C
+    lalopa demo --headless --duration 60 --out /tmp/demo
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib.util
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+from broker.bus import free_port
+from server.demo_support import Child, dump_toml, merge, token_from_output
+
+REPO = Path(__file__).resolve().parent.parent
+SITE_EXAMPLE = REPO / "server/sites/example.toml"
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ROLE_MODULES = {"server": "server.cli", "kiosk": "kiosk.cli", "display": "display.cli",
+                "button": "firmware.cli"}
+
+
+def open_all_week(site_toml: str) -> str:
+    """The demo must work at any hour on any day: the site opens every day, all day."""
+    hours = "[hours]\n" + "".join(f'{d} = ["00:00", "23:59"]\n' for d in DAYS)
+    return re.sub(r"^\[hours\].*?(?=^\[)", hours + "\n", site_toml, count=1,
+                  flags=re.MULTILINE | re.DOTALL)
+
+
+class Demo:
+    """Owns every child process of one demo run and the files it leaves behind."""
+
+    def __init__(self, out: Path, *, headless: bool, duration: float | None, speed: float,
+                 seed: int, counters: int, log=functools.partial(print, flush=True)):
+        self.out, self.headless, self.duration = out, headless, duration
+        self.speed, self.seed, self.counters, self.log = speed, seed, counters, log
+        self.children: list[Child] = []
+        self.stop_event = threading.Event()
+        self.http_port = free_port()
+        self.url = f"http://127.0.0.1:{self.http_port}"
+        self.db = out / "lalopa.db"
+        self.tokens: dict[str, str] = {}
+        self.calls: list[dict] = []
+        self.broker = None
+        self.site_id = tomllib.loads(SITE_EXAMPLE.read_text())["site_id"]
+
+    # -- helpers ------------------------------------------------------------
+
+    def lalopa(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "broker.cli", *args]
+
+    def env(self) -> dict:
+        env = dict(os.environ, PYTHONUNBUFFERED="1", GPIOZERO_PIN_FACTORY="mock",
+                   PYGAME_HIDE_SUPPORT_PROMPT="1")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        if self.headless:
+            env.update(SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
+        # One kiosk token issues a time-compressed day: scale the server's per-kiosk limit
+        # (30 tickets/min for a real kiosk) by the same factor.
+        env.setdefault("LALOPA_KIOSK_RATE_PER_MIN", str(int(30 * max(1.0, self.speed))))
+        return env
+
+    def available(self, role: str) -> bool:
+        if importlib.util.find_spec(ROLE_MODULES[role]) is not None:
+            return True
+        self.log(f"CATATAN / NOTICE: '{role}' belum tersedia / is not available yet "
+                 f"({ROLE_MODULES[role]} missing): left out of this demo")
+        return False
+
+    def run_once(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+        return subprocess.run(self.lalopa(*args), capture_output=True, text=True,
+                              timeout=timeout, env=self.env(), cwd=self.out)
+
+    def start(self, name: str, *args: str) -> Child:
+        child = Child(name, self.lalopa(*args), self.out / "logs" / f"{name}.log",
+                      env=self.env(), cwd=self.out).start()
+        self.children.append(child)
+        return child
+
+    # -- set-up ---------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """A fresh demo dir: site open all week, no old database."""
+        (self.out / "logs").mkdir(parents=True, exist_ok=True)
+        for old in self.out.glob("lalopa.db*"):
+            old.unlink()
+        (self.out / "site.toml").write_text(open_all_week(SITE_EXAMPLE.read_text()))
+
+    def start_broker(self) -> None:
+        from broker.testing import Mosquitto
+        self.broker = Mosquitto().start()
+        self.log(f"broker    mosquitto on 127.0.0.1:{self.broker.port} (private, anonymous, loopback)")
+
+    def make_token(self, device: str, role: str) -> str | None:
+        res = self.run_once("token", "add", "--db", str(self.db), "--device", device, "--role", role)
+        token = token_from_output(res.stdout) if res.returncode == 0 else None
+        if token is None:
+            self.log(f"CATATAN / NOTICE: no {role} token for {device}: {res.stderr.strip()[-300:]}")
+            return None
+        path = self.out / f"{device}.token"
+        path.write_text(token + "\n")
+        path.chmod(0o600)
+        self.tokens[device] = token
+        return token
+
+    def make_admin(self) -> tuple[str, str] | None:
+        password = secrets.token_urlsafe(12)
+        pw_file = self.out / "admin-password"
+        pw_file.write_text(password + "\n")
+        pw_file.chmod(0o600)
+        res = self.run_once("user", "create-admin", "--db", str(self.db), "--username", "admin",
+                            "--password-file", str(pw_file))
+        if res.returncode != 0:
+            self.log(f"CATATAN / NOTICE: admin log-in not created: {res.stderr.strip()[-300:]}")
+            return None
+        return "admin", password
+
+    def start_server(self) -> bool:
+        if not self.available("server"):
+            return False
+        self.start("server", "server", "--site", str(self.out / "site.toml"), "--db", str(self.db),
+                   "--host", "127.0.0.1", "--port", str(self.http_port),
+                   "--mqtt-host", "127.0.0.1", "--mqtt-port", str(self.broker.port))
+        return self.wait_http("/healthz", 30)
+
+    def wait_http(self, path: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.stop_event.is_set():
+            try:
+                with urllib.request.urlopen(self.url + path, timeout=1) as resp:
+                    if resp.status == 200:
+                        return True
+            except OSError:
+                pass
+            if not self.children[-1].alive():
+                return False
+            time.sleep(0.2)
+        return False
+
+    def device_config(self, role: str, device: str, example: Path, overrides: dict) -> Path:
+        base = tomllib.loads(example.read_text()) if example.exists() else {}
+        conf = merge(base, {"device_id": device,
+                            "bus": {"host": "127.0.0.1", "port": self.broker.port,
+                                    "site": self.site_id}, **overrides})
+        path = self.out / f"{role}.toml"
+        path.write_text(f"# generated by lalopa demo\n{dump_toml(conf)}")
+        return path
+
+    def start_devices(self) -> None:
+        windowed = [] if self.headless else ["--windowed", "1280x720"]
+        if self.available("display"):
+            # Speech costs CPU and nobody hears it headless.
+            cfg = self.device_config("display", "board-1", REPO / "display/example.toml", {
+                "voice": {"enabled": not self.headless, "cache_dir": str(self.out / "voice-cache")}})
+            self.start("display", "display", "run", "--config", str(cfg), *windowed,
+                       *self.screenshots("board"))
+        if self.available("kiosk") and "kiosk-1" in self.tokens:
+            cfg = self.device_config("kiosk", "kiosk-1", REPO / "kiosk/example.toml", {
+                "server": {"url": self.url, "token_file": str(self.out / "kiosk-1.token")},
+                "printer": {"backend": "file", "path": str(self.out / "tickets.bin")},
+                "screen": {"fullscreen": False}})
+            self.start("kiosk", "kiosk", "run", "--config", str(cfg), *windowed,
+                       *self.screenshots("kiosk"))
+        if self.available("button"):
+            counter = 16
+            cfg = self.device_config("button", f"box-{counter}",
+                                     REPO / "firmware/example.toml", {"counter": counter})
+            self.start("button", "button", "run", "--config", str(cfg))
+
+    def screenshots(self, name: str) -> list[str]:
+        if not self.headless:
+            return []
+        return ["--screenshots", str(self.out / "screenshots" / name)]
+
+    def start_simulator(self) -> None:
+        kiosk, panel = self.tokens.get("kiosk-1"), self.tokens.get("panel-sim")
+        if not kiosk:
+            self.log("CATATAN / NOTICE: no kiosk token: simulated residents left out")
+            return
+        duration = self.duration - 1 if self.duration else 7 * 3600 / self.speed
+        panel_file = self.out / ("panel-sim.token" if panel else "kiosk-1.token")
+        self.start("simulate", "simulate", "--server", self.url,
+                   "--token-file", str(self.out / "kiosk-1.token"),
+                   "--panel-token-file", str(panel_file), "--speed", str(self.speed),
+                   "--duration", str(max(1.0, duration)), "--seed", str(self.seed),
+                   "--counters", str(self.counters))
+
+    def watch_calls(self) -> None:
+        """Record every call the board would announce, straight from the bus."""
+        from broker.bus import BusClient
+        self.bus = BusClient(site=self.site_id, role="panel", device="demo-recorder",
+                             host="127.0.0.1", port=self.broker.port)
+        self.bus.subscribe(self.bus.topics.call,
+                           lambda m: self.calls.append(json.loads(m.payload)))
+        self.bus.start()
+
+    # -- run and stop -----------------------------------------------------------
+
+    def run(self) -> int:
+        self.prepare()
+        self.start_broker()
+        if not self.available("server"):
+            return 1
+        for device, role in (("kiosk-1", "kiosk"), ("board-1", "display"),
+                             ("panel-sim", "panel"), ("box-16", "button"),
+                             ("demo-stats", "admin")):
+            self.make_token(device, role)
+        admin = self.make_admin()
+        if not self.start_server():
+            self.log("GAGAL / FAILED: server did not start; see " + str(self.out / "logs/server.log"))
+            return 1
+        self.watch_calls()
+        self.start_devices()
+        self.start_simulator()
+        self.banner(admin)
+        self.wait()
+        return 0
+
+    def banner(self, admin: tuple[str, str] | None) -> None:
+        self.log(f"dashboard {self.url}/   (papan / board JSON: {self.url}/api/v1/board)")
+        if admin:
+            self.log(f"log-in    {admin[0]} / {admin[1]}   (sekali pakai / one-time, "
+                     f"also in {self.out / 'admin-password'})")
+        mode = "headless, screenshots in " + str(self.out / "screenshots") if self.headless \
+            else "windows on this screen"
+        self.log(f"devices   {mode}; logs in {self.out / 'logs'}")
+        self.log("berhenti / stop: Ctrl-C" + (f" (or after {self.duration:.0f} s)" if self.duration else ""))
+
+    def wait(self) -> None:
+        deadline = time.monotonic() + self.duration if self.duration else None
+        while not self.stop_event.is_set():
+            if deadline and time.monotonic() >= deadline:
+                break
+            if not self.children[0].alive():
+                self.log("GAGAL / FAILED: the server stopped; see logs/server.log")
+                break
+            if getattr(self, "bus", None):
+                self.bus.dispatch(timeout=0.5)  # runs the call recorder in this thread
+            else:
+                self.stop_event.wait(0.5)
+
+    def save_results(self) -> dict:
+        """Snapshot what the server and the bus saw, while the server still runs."""
+        results = {}
+        for name, path in (("board", "/api/v1/board"), ("queue", "/api/v1/queue"),
+                           ("stats", "/api/v1/stats/day")):
+            req = urllib.request.Request(self.url + path)
+            if "demo-stats" in self.tokens:  # day stats are for admins only
+                req.add_header("Authorization", f"Bearer {self.tokens['demo-stats']}")
+            try:
+                with urllib.request.urlopen(req, timeout=3) as resp:
+                    results[name] = json.loads(resp.read())
+            except (OSError, ValueError) as exc:
+                results[name] = {"error": str(exc)}
+            (self.out / f"{name}.json").write_text(json.dumps(results[name], indent=1))
+        with open(self.out / "calls.jsonl", "w") as f:
+            f.writelines(json.dumps(c) + "\n" for c in list(self.calls))
+        shots = sorted(str(p.relative_to(self.out)) for p in self.out.glob("screenshots/**/*.png"))
+        stats = results["stats"]
+        called = sum(c.get("called", 0) for c in stats.get("counters", {}).values())
+        summary = {"url": self.url, "issued": stats.get("issued", 0), "called": called,
+                   "calls_seen_on_bus": len(self.calls), "screenshots": shots,
+                   "components": {c.name: c.exit_code for c in self.children}}
+        (self.out / "summary.json").write_text(json.dumps(summary, indent=1))
+        return summary
+
+    def shutdown(self) -> None:
+        """Simulator first, then devices, server last; then the broker."""
+        if self.children and self.children[0].alive():
+            self.save_results()
+        for child in reversed(self.children):
+            child.stop()
+        if getattr(self, "bus", None):
+            self.bus.stop()
+        self.save_summary_codes()
+        if self.broker:
+            self.broker.cleanup()
+
+    def save_summary_codes(self) -> None:
+        path = self.out / "summary.json"
+        summary = json.loads(path.read_text()) if path.exists() else {}
+        summary["components"] = {c.name: c.exit_code for c in self.children}
+        path.write_text(json.dumps(summary, indent=1))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lalopa demo", description=__doc__.split("\n\n")[0])
+    p.add_argument("--duration", type=float, help="stop after S seconds (default: until Ctrl-C)")
+    p.add_argument("--headless", action="store_true",
+                   help="no windows: SDL dummy video, screenshots to OUT/screenshots")
+    p.add_argument("--out", default="lalopa-demo", help="demo directory (default ./lalopa-demo)")
+    p.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--counters", type=int, default=6, help="simulated counters (of 16)")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    headless = args.headless or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    demo = Demo(Path(args.out).resolve(), headless=headless, duration=args.duration,
+                speed=args.speed, seed=args.seed, counters=args.counters)
+
+    def _stop(signum, frame):  # Ctrl-C or systemd/CI SIGTERM: leave the loop, then clean up
+        demo.stop_event.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        return demo.run()
+    finally:
+        demo.shutdown()
+        print(f"selesai / done: results in {demo.out}", flush=True)

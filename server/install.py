@@ -1,0 +1,382 @@
+"""``lalopa install``: provision a Raspberry Pi OS machine for one role.
+
+Every file goes under ``--root`` (``/`` on a real Pi) and every system command
+(useradd, apt-get, python -m venv, pip, systemctl, udevadm) goes through one
+:class:`Runner`. The runner executes only when the root is ``/`` and
+``--no-exec`` is not given; otherwise it records the plan, so a temporary root
+shows exactly what would happen. Each action prints one line
+(created / updated / unchanged / ran / would run) and a second run changes
+nothing and says so.
+
+Example::
+
+    sudo /opt/lalopa/venv/bin/lalopa install --role kiosk --token-file kiosk.token
+    lalopa install --role server --root /tmp/stage      # plan only, files in /tmp/stage
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROLES = ("server", "kiosk", "display", "button")
+REPO = Path(__file__).resolve().parent.parent
+UNITS = REPO / "systemd"
+SERVICE_USER = "lalopa"
+VENV = "/opt/lalopa/venv"
+LEDGER = "/var/lib/lalopa-install/ledger.json"
+
+# apt packages per role (python3-lgpio so the button venv can see lgpio).
+APT = {
+    "server": ["python3-venv", "mosquitto", "mosquitto-clients", "sqlite3"],
+    "kiosk": ["python3-venv", "libusb-1.0-0"],
+    "display": ["python3-venv", "espeak-ng"],
+    "button": ["python3-venv", "python3-lgpio"],
+}
+EXAMPLES = {  # role -> (example shipped in the repo, installed name)
+    "server": ("server/sites/example.toml", "site.toml"),
+    "kiosk": ("kiosk/example.toml", "kiosk.toml"),
+    "display": ("display/example.toml", "display.toml"),
+    "button": ("firmware/example.toml", "button.toml"),
+}
+SYSTEM_UNITS = {
+    "server": ["lalopa-server.service", "lalopa-backup.service", "lalopa-backup.timer"],
+    "button": ["lalopa-button.service"],
+}
+USER_UNITS = {"kiosk": ["lalopa-kiosk.service"], "display": ["lalopa-display.service"]}
+# Thermal receipt printers seen at Indonesian sites: Epson, Winbond/Xprinter,
+# STM-based "POS-58", ICS Advent, NXP-based. Group lp lets the desktop user print.
+PRINTER_UDEV = """# LALOPA: let group lp (the kiosk's desktop user) use USB receipt printers.
+SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="04b8", MODE="0660", GROUP="lp"
+SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="0416", MODE="0660", GROUP="lp"
+SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="0483", MODE="0660", GROUP="lp"
+SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="0fe6", MODE="0660", GROUP="lp"
+SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="1fc9", MODE="0660", GROUP="lp"
+SUBSYSTEM=="usbmisc", KERNEL=="lp[0-9]*", MODE="0660", GROUP="lp"
+"""
+
+
+@dataclass
+class Runner:
+    """The one door for system commands: executes, or records the plan."""
+
+    execute: bool
+    plan: list[list[str]] = field(default_factory=list)
+
+    def run(self, cmd: list[str]) -> None:
+        self.plan.append(cmd)
+        if self.execute:
+            subprocess.run(cmd, check=True)
+
+
+class Installer:
+    """Brings one role's files and services to the wanted state under ``root``."""
+
+    def __init__(self, role: str, root: Path, runner: Runner, *, desktop_user: str = "pi",
+                 token: str | None = None, mqtt_password: str | None = None,
+                 source: str | None = None, out=print):
+        self.role, self.root, self.runner = role, root, runner
+        self.desktop_user, self.token, self.out = desktop_user, token, out
+        self.mqtt_password = mqtt_password
+        self.source = source or str(REPO)
+        self.changes = 0
+        self.units_changed = False
+        self.ledger = self._load_ledger()
+
+    # -- primitives ---------------------------------------------------------
+
+    def path(self, absolute: str) -> Path:
+        return self.root / absolute.lstrip("/")
+
+    def report(self, verb: str, what: str) -> None:
+        if verb != "unchanged":
+            self.changes += 1
+        self.out(f"{verb:10} {what}")
+
+    def write(self, target: str, content: str, mode: int = 0o644, keep: bool = False) -> bool:
+        """Write ``content`` unless identical; ``keep`` never overwrites (local edits)."""
+        p = self.path(target)
+        if p.exists() and (keep or p.read_text() == content):
+            if (p.stat().st_mode & 0o777) != mode:
+                p.chmod(mode)
+                self.report("updated", f"{target} (mode {mode:o})")
+            else:
+                self.report("unchanged", target)
+            return False
+        verb = "updated" if p.exists() else "created"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(content)
+        p.chmod(mode)
+        self.report(verb, target)
+        return True
+
+    def command(self, key: str, cmd: list[str], done: bool = False) -> None:
+        """Run ``cmd`` once per ``key`` (the ledger remembers), unless ``done``."""
+        if done or self.ledger.get(key) == _digest(cmd):
+            self.report("unchanged", key)
+            return
+        self.runner.run(cmd)
+        self.report("ran" if self.runner.execute else "would run", shlex.join(cmd))
+        self.ledger[key] = _digest(cmd)
+
+    def _load_ledger(self) -> dict:
+        p = self.path(LEDGER)
+        return json.loads(p.read_text()) if p.exists() else {}
+
+    def save_ledger(self) -> None:
+        # On a real root with --no-exec nothing ran: remembering it would lie.
+        if not self.runner.execute and self.root == Path("/"):
+            return
+        p = self.path(LEDGER)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(self.ledger, indent=1, sort_keys=True) + "\n")
+
+    # -- steps --------------------------------------------------------------
+
+    def install(self) -> int:
+        self.packages()
+        self.service_user()
+        self.venv()
+        self.config()
+        self.credentials()
+        if self.role == "kiosk":
+            self.printer_udev()
+        if self.role == "server":
+            self.mosquitto()
+        self.units()
+        self.enable()
+        self.save_ledger()
+        self.out("nothing changed: already installed" if self.changes == 0
+                 else f"{self.changes} change(s)")
+        return self.changes
+
+    def packages(self) -> None:
+        missing = [p for p in APT[self.role] if not self._dpkg_installed(p)]
+        self.command("apt " + " ".join(APT[self.role]),
+                     ["apt-get", "install", "-y", "--no-install-recommends", *APT[self.role]],
+                     done=not missing)
+
+    def _dpkg_installed(self, package: str) -> bool:
+        status = self.path("/var/lib/dpkg/status")
+        if not status.exists():
+            return False
+        return f"Package: {package}\nStatus: install ok installed" in status.read_text()
+
+    def service_user(self) -> None:
+        if self.role in USER_UNITS:
+            self._desktop_groups()
+            return
+        passwd = self.path("/etc/passwd")
+        exists = passwd.exists() and any(
+            line.startswith(SERVICE_USER + ":") for line in passwd.read_text().splitlines())
+        self.command(f"user {SERVICE_USER}",
+                     ["useradd", "--system", "--user-group", "--home-dir", "/var/lib/lalopa",
+                      "--shell", "/usr/sbin/nologin", SERVICE_USER], done=exists)
+        if self.role == "button":
+            self.command(f"group gpio for {SERVICE_USER}",
+                         ["usermod", "-aG", "gpio", SERVICE_USER])
+
+    def _desktop_groups(self) -> None:
+        # Screen apps run in the desktop user's session, not as a service user.
+        groups = "lp,video,render,input,audio" if self.role == "kiosk" else "video,render,audio"
+        self.command(f"groups for {self.desktop_user}",
+                     ["usermod", "-aG", groups, self.desktop_user])
+
+    def venv(self) -> None:
+        cmd = ["python3", "-m", "venv"]
+        if self.role == "button":  # apt's lgpio lives in the system site-packages
+            cmd.append("--system-site-packages")
+        self.command(f"venv {VENV}", cmd + [VENV],
+                     done=self.path(VENV + "/bin/python").exists())
+        extra = {"server": "server", "kiosk": "kiosk", "display": "display", "button": "button"}
+        self.command(f"pip lalopa[{extra[self.role]}]",
+                     [VENV + "/bin/pip", "install", "--upgrade",
+                      f"{self.source}[{extra[self.role]}]"])
+
+    def config(self) -> None:
+        example, name = EXAMPLES[self.role]
+        src = REPO / example
+        if not src.exists():
+            self.out(f"{'missing':10} {example} (not shipped yet: write /etc/lalopa/{name} by hand)")
+            return
+        # The site's own edits win: an existing config is never overwritten.
+        self.write(f"/etc/lalopa/{name}", src.read_text(), 0o644, keep=True)
+
+    def _configured(self, table: str, key: str, default: str) -> str:
+        """A path named in the installed config (e.g. [server] token_file)."""
+        p = self.path(f"/etc/lalopa/{EXAMPLES[self.role][1]}")
+        try:
+            data = tomllib.loads(p.read_text()) if p.exists() else {}
+        except tomllib.TOMLDecodeError:
+            data = {}
+        value = data.get(table, {}).get(key)
+        return value if isinstance(value, str) and value.startswith("/") else default
+
+    def credentials(self) -> None:
+        self.path("/etc/lalopa").mkdir(parents=True, exist_ok=True)
+        if self.role == "server":
+            return self._server_broker_user()
+        secrets_ = []
+        mqtt = self._configured("bus", "password_file", f"/etc/lalopa/{self.role}.mqtt-password")
+        secrets_.append(self._secret(mqtt, self.mqtt_password, "MQTT password",
+                                     f"on the server run 'lalopa broker add-device --role "
+                                     f"{self.role} --device ID --site SITE', then re-run with "
+                                     f"--mqtt-password-file and set [bus] username/password_file"))
+        if self.role == "kiosk":  # only the kiosk talks HTTP with a device token
+            token = self._configured("server", "token_file", "/etc/lalopa/kiosk.token")
+            secrets_.append(self._secret(token, self.token, "device token",
+                                         "on the server run 'lalopa token add --role kiosk "
+                                         "--device ID', then re-run with --token-file"))
+        self._group_owned([f for f in secrets_ if f])
+
+    def _secret(self, target: str, value: str | None, what: str, howto: str) -> str | None:
+        """Write a secret handed to us (0640), keep an existing one, or say what to do."""
+        if value:
+            self.write(target, value.strip() + "\n", 0o640)
+        elif self.path(target).exists():
+            self.write(target, "", 0o640, keep=True)
+        else:
+            self.out(f"{'todo':10} {target} ({what}): {howto}")
+            return None
+        return target
+
+    def _server_broker_user(self) -> None:
+        """The server's own broker log-in, made by `lalopa broker add-device`."""
+        site = self._configured_site_id()
+        target = "/etc/lalopa/mqtt-password"
+        self.command("broker user server",
+                     [VENV + "/bin/lalopa", "broker", "add-device", "--role", "server",
+                      "--device", "server", "--site", site, "--password-out", target],
+                     done=self.path(target).exists())
+        self._group_owned([target])
+
+    def _configured_site_id(self) -> str:
+        p = self.path("/etc/lalopa/site.toml")
+        try:
+            return tomllib.loads(p.read_text()).get("site_id", "dinkes-claim")
+        except (OSError, tomllib.TOMLDecodeError):
+            return "dinkes-claim"
+
+    def _group_owned(self, files: list[str]) -> None:
+        # Secrets are root:lalopa 0640; chown only matters on a real system.
+        owner = SERVICE_USER if self.role in ("server", "button") else self.desktop_user
+        present = [f for f in files if self.path(f).exists() or not self.runner.execute]
+        if present:
+            self.command(f"owner {' '.join(present)}", ["chown", f"root:{owner}", *present])
+
+    def printer_udev(self) -> None:
+        if self.write("/etc/udev/rules.d/60-lalopa-printer.rules", PRINTER_UDEV):
+            self.ledger.pop("udev reload", None)
+        self.command("udev reload", ["udevadm", "control", "--reload-rules"])
+
+    def mosquitto(self) -> None:
+        template = REPO / "broker/mosquitto/production.conf"
+        conf = template.read_text()
+        for key, value in {"@PORT@": "1883", "@BIND@": "0.0.0.0",
+                           "@PASSWD_FILE@": "/etc/mosquitto/lalopa.passwd",
+                           "@ACL_FILE@": "/etc/mosquitto/lalopa.acl"}.items():
+            conf = conf.replace(key, value)
+        changed = self.write("/etc/mosquitto/conf.d/lalopa.conf", conf)
+        changed |= self.write("/etc/systemd/system/mosquitto.service.d/lalopa.conf",
+                              (UNITS / "mosquitto.service.d/lalopa.conf").read_text())
+        if changed:
+            self.ledger.pop("restart mosquitto", None)
+        self.units_changed |= changed
+        for name in ("lalopa.passwd", "lalopa.acl"):
+            if not self.path(f"/etc/mosquitto/{name}").exists():
+                self.out(f"{'todo':10} /etc/mosquitto/{name}: add each device with "
+                         f"'lalopa broker add-device' (docs/DEPLOY.md, step 3)")
+
+    def units(self) -> None:
+        changed = self.write("/etc/systemd/journald.conf.d/lalopa.conf",
+                             (UNITS / "journald.conf.d/lalopa.conf").read_text())
+        if changed:
+            self.ledger.pop("restart journald", None)
+        self.command("restart journald", ["systemctl", "restart", "systemd-journald"])
+        for unit in SYSTEM_UNITS.get(self.role, []):
+            self.units_changed |= self.write(f"/etc/systemd/system/{unit}",
+                                             (UNITS / unit).read_text())
+        for unit in USER_UNITS.get(self.role, []) + (
+                ["lalopa-session.target"] if self.role in USER_UNITS else []):
+            self.write(f"/etc/systemd/user/{unit}", (UNITS / "user" / unit).read_text())
+        if self.role in USER_UNITS:
+            self.labwc_autostart()
+        if self.units_changed:
+            self.ledger.pop("daemon-reload", None)
+            self.command("daemon-reload", ["systemctl", "daemon-reload"])
+        else:
+            self.report("unchanged", "daemon-reload (no unit changed)")
+
+    def labwc_autostart(self) -> None:
+        """Append our lines to the desktop user's labwc autostart, once."""
+        target = f"/home/{self.desktop_user}/.config/labwc/autostart"
+        ours = (UNITS / "labwc/autostart").read_text()
+        p = self.path(target)
+        current = p.read_text() if p.exists() else ""
+        if ours in current:
+            self.report("unchanged", target)
+            return
+        self.write(target, current + ("\n" if current and not current.endswith("\n") else "") + ours)
+
+    def enable(self) -> None:
+        if self.role == "server":
+            self.command("restart mosquitto", ["systemctl", "restart", "mosquitto.service"])
+        units = SYSTEM_UNITS.get(self.role, [])
+        enable = [u for u in units if not u.startswith("lalopa-backup.service")]
+        if enable:
+            self.command("enable " + " ".join(enable), ["systemctl", "enable", "--now", *enable])
+        if self.role in USER_UNITS:
+            # --global enables the user unit for every desktop session, offline.
+            self.command("enable --global " + USER_UNITS[self.role][0],
+                         ["systemctl", "--global", "enable", USER_UNITS[self.role][0]])
+
+
+def _digest(cmd: list[str]) -> str:
+    return hashlib.sha256("\0".join(cmd).encode()).hexdigest()[:16]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lalopa install", description=__doc__.split("\n\n")[0])
+    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--root", default="/", help="install under this directory (default /)")
+    p.add_argument("--dry-run", "--no-exec", dest="no_exec", action="store_true",
+                   help="record system commands instead of running them")
+    p.add_argument("--desktop-user", default="pi", help="the Pi desktop user (kiosk/display)")
+    p.add_argument("--token-file", help="kiosk token from 'lalopa token add' on the server")
+    p.add_argument("--mqtt-password-file",
+                   help="this device's broker password from 'lalopa broker add-device'")
+    p.add_argument("--source", help="what pip installs (default: this checkout)")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    root = Path(args.root).resolve()
+    execute = root == Path("/") and not args.no_exec
+    if execute and os.geteuid() != 0:
+        print("lalopa install: jalankan dengan sudo / run it with sudo", file=sys.stderr)
+        return 1
+    token = Path(args.token_file).read_text() if args.token_file else None
+    mqtt = Path(args.mqtt_password_file).read_text() if args.mqtt_password_file else None
+    runner = Runner(execute=execute)
+    installer = Installer(args.role, root, runner, desktop_user=args.desktop_user,
+                          token=token, mqtt_password=mqtt, source=args.source)
+    try:
+        installer.install()
+    except subprocess.CalledProcessError as exc:
+        print(f"lalopa install: GAGAL / FAILED: {shlex.join(exc.cmd)} exited {exc.returncode}",
+              file=sys.stderr)
+        installer.save_ledger()
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # first install, before the venv exists: python3 -m server.install
+    sys.exit(main(sys.argv[1:]))

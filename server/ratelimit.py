@@ -1,0 +1,108 @@
+"""Per-kiosk rate limit on ticket issuing, visible to the supervisor.
+
+A kiosk prints one ticket in about two seconds, so a burst of requests from
+one kiosk token is a stuck touch screen, a child hammering the button or a
+leaked token, never residents. Each kiosk gets a token bucket (``burst``
+tickets at once, refilled at ``per_minute``); a request beyond it is refused
+with 429 ``rate_limited`` (Indonesian and English message) and changes
+nothing. Counts per kiosk are kept for the dashboard::
+
+    from server import ratelimit
+    ratelimit.limiter(app).stats()
+    # {"kiosk-1": {"allowed": 41, "limited": 3, "last_limited": "2026-11-23T08:41:07Z"}, ...}
+
+Settings (``app.config`` first, then the environment, then the default):
+``LALOPA_KIOSK_RATE_PER_MIN`` (30; 0 turns the limit off) and
+``LALOPA_KIOSK_BURST`` (10). Time is ``time.monotonic`` on purpose: a wall
+clock jump must neither block nor release a kiosk.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Callable
+
+from server.errors import QueueError
+
+EXTENSION_KEY = "lalopa.ratelimit"
+DEFAULT_PER_MIN = 30.0
+DEFAULT_BURST = 10.0
+
+
+class RateLimited(QueueError):
+    """Too many tickets from one kiosk in a short time (HTTP 429)."""
+
+    code = "rate_limited"
+    status = 429
+    message_id = ("Terlalu banyak permintaan dari kiosk ini. Tunggu sebentar, lalu coba lagi. "
+                  "Jika berulang, hubungi petugas.")
+    message_en = ("Too many requests from this kiosk. Wait a moment and try again. "
+                  "If it keeps happening, call a staff member.")
+
+
+class KioskRateLimiter:
+    """Token buckets per device id; thread-safe (waitress serves from several threads)."""
+
+    def __init__(self, per_minute: float = DEFAULT_PER_MIN, burst: float = DEFAULT_BURST,
+                 now: Callable[[], float] = time.monotonic):
+        self.per_second = max(0.0, float(per_minute)) / 60.0
+        self.burst = max(1.0, float(burst))
+        self._now = now
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}  # device -> (tokens, at)
+        self._counts: dict[str, dict] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.per_second > 0
+
+    def check(self, device: str) -> None:
+        """Take one token for ``device`` or raise :class:`RateLimited` (nothing else changes)."""
+        if not self.enabled:
+            return
+        with self._lock:
+            now = self._now()
+            tokens, at = self._buckets.get(device, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - at) * self.per_second)
+            counts = self._counts.setdefault(device, {"allowed": 0, "limited": 0, "last_limited": None})
+            if tokens < 1.0:
+                self._buckets[device] = (tokens, now)
+                counts["limited"] += 1
+                counts["last_limited"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                retry = round((1.0 - tokens) / self.per_second, 1)
+                raise RateLimited(retry_after_s=retry)
+            self._buckets[device] = (tokens - 1.0, now)
+            counts["allowed"] += 1
+
+    def stats(self) -> dict[str, dict]:
+        """Per kiosk: tickets allowed, requests refused, when the last refusal was (UTC)."""
+        with self._lock:
+            return {device: dict(c) for device, c in sorted(self._counts.items())}
+
+
+def _setting(app, key: str, default: float) -> float:
+    value = app.config.get(key)
+    if value is None:
+        value = os.environ.get(key)
+    try:
+        return float(value) if value is not None else default
+    except (TypeError, ValueError):
+        return default
+
+
+def limiter(app) -> KioskRateLimiter:
+    """The app's limiter, created from its settings on first use."""
+    existing = app.extensions.get(EXTENSION_KEY)
+    if existing is None:
+        existing = app.extensions.setdefault(EXTENSION_KEY, KioskRateLimiter(
+            _setting(app, "LALOPA_KIOSK_RATE_PER_MIN", DEFAULT_PER_MIN),
+            _setting(app, "LALOPA_KIOSK_BURST", DEFAULT_BURST)))
+    return existing
+
+
+def check_issue(app, caller: dict) -> None:
+    """The hook in POST /api/v1/tickets: only kiosk tokens are limited (admins are people)."""
+    if caller.get("role") == "kiosk":
+        limiter(app).check(str(caller.get("id")))

@@ -1,0 +1,225 @@
+"""Statistics, derived from the tickets table and the append-only events log.
+
+docs/STATISTICS.md defines every figure. All queries filter on ``service_day``
+first (indexed), so a day view costs the same however much history exists.
+"""
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
+
+from server.config import Site
+
+DEFAULT_SERVICE_S = 300  # used for estimates until a service has finished tickets today
+RECENT_N = 20            # estimates average the last N finished tickets of the service
+
+
+# ----------------------------------------------------------------- figures
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile: the value at rank ceil(p/100 * n) of the sorted values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def median(values: list[float]) -> float | None:
+    """The middle value; the mean of the two middle values when n is even."""
+    if not values:
+        return None
+    s, n = sorted(values), len(values)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+def describe(values: list[float]) -> dict:
+    """mean, median and p90 in seconds (rounded to 0.1 s), with the count."""
+    def r(x):
+        return None if x is None else round(x, 1)
+    mean = sum(values) / len(values) if values else None
+    return {"n": len(values), "mean_s": r(mean), "median_s": r(median(values)),
+            "p90_s": r(percentile(values, 90))}
+
+
+def wait_s(t) -> float | None:
+    """Issued → first call, in seconds (never negative, even after a clock jump)."""
+    return None if t["first_called_ms"] is None else max(0, t["first_called_ms"] - t["issued_ms"]) / 1000
+
+
+def service_s(t) -> float | None:
+    """Start (or first call when never started) → finish, for tickets served (done)."""
+    if t["status"] != "done" or t["finished_ms"] is None:
+        return None
+    begin = t["started_ms"] or t["first_called_ms"]
+    return None if begin is None else max(0, t["finished_ms"] - begin) / 1000
+
+
+# ----------------------------------------------------------------- estimates
+
+def estimate_wait(conn: sqlite3.Connection, site: Site, day: str, service: str, ahead: int) -> int:
+    """Seconds until a ticket with ``ahead`` people ahead is called.
+
+    est = ahead × mean_service_s / counters, where counters is the number of
+    counters open (not paused or closed) that serve the service (at least 1),
+    and mean_service_s is the mean service time of the last 20 tickets of the
+    service finished today (300 s until there are any).
+    """
+    rows = conn.execute(
+        "SELECT status, finished_ms, started_ms, first_called_ms FROM tickets WHERE service_day = ?"
+        " AND service = ? AND status = 'done' ORDER BY finished_ms DESC LIMIT ?",
+        (day, service, RECENT_N)).fetchall()
+    times = [s for s in map(service_s, rows) if s is not None]
+    mean = sum(times) / len(times) if times else DEFAULT_SERVICE_S
+    serving = [c.number for c in site.counters if service in c.services]
+    open_n = 0
+    if serving:
+        marks = ",".join("?" * len(serving))
+        open_n = conn.execute(f"SELECT COUNT(*) FROM counter_state WHERE service_day = ? AND"
+                              f" status = 'open' AND counter IN ({marks})", (day, *serving)).fetchone()[0]
+    return int(round(ahead * mean / max(1, open_n)))
+
+
+def service_summary(conn: sqlite3.Connection, site: Site, day: str, now_ms: int,
+                    now: datetime) -> dict:
+    """Per service today: waiting, issued, served, no_show, est_wait_s, longest_wait_s, open."""
+    out = {}
+    open_hours = not site.hours or site.is_open_at(now)
+    for svc in site.services:
+        row = conn.execute(
+            "SELECT SUM(CASE WHEN status = 'waiting' THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN status = 'no_show' THEN 1 ELSE 0 END),"
+            " MIN(CASE WHEN status = 'waiting' THEN issued_ms END)"
+            " FROM tickets WHERE service_day = ? AND service = ?", (day, svc.prefix)).fetchone()
+        issued = conn.execute("SELECT COUNT(*) FROM tickets WHERE service_day = ? AND prefix = ?",
+                              (day, svc.prefix)).fetchone()[0]
+        waiting = row[0] or 0
+        out[svc.prefix] = {
+            "name_id": svc.name_id, "name_en": svc.name_en, "waiting": waiting, "issued": issued,
+            "served": row[1] or 0, "no_show": row[2] or 0,
+            "est_wait_s": estimate_wait(conn, site, day, svc.prefix, waiting),
+            "longest_wait_s": max(0, (now_ms - row[3]) // 1000) if row[3] is not None else 0,
+            "open": open_hours and (svc.daily_cap is None or issued < svc.daily_cap)}
+    return out
+
+
+# ----------------------------------------------------------------- day and range
+
+def _counts(tickets) -> dict:
+    by = defaultdict(int)
+    for t in tickets:
+        by[t["status"]] += 1
+    waits = [w for w in map(wait_s, tickets) if w is not None]
+    return {"issued": len(tickets), "served": by["done"], "no_show": by["no_show"],
+            "cancelled": by["cancelled"], "waiting": by["waiting"],
+            "wait": describe(waits), "service": describe([s for s in map(service_s, tickets) if s is not None])}
+
+
+def _within_target(tickets, target_s: int) -> float | None:
+    waits = [w for w in map(wait_s, tickets) if w is not None]
+    return round(sum(1 for w in waits if w <= target_s) / len(waits), 4) if waits else None
+
+
+def _hourly(ms_values, tz) -> dict[str, int]:
+    hours: dict[str, int] = defaultdict(int)
+    for ms in ms_values:
+        hours[datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone(tz).strftime("%H")] += 1
+    return dict(sorted(hours.items()))
+
+
+def _counter_time(conn, day: str, counter: int, tickets, end_ms: int) -> dict:
+    """Open, paused, serving and idle seconds of one counter on one day, and utilisation."""
+    events = conn.execute("SELECT kind, at_ms FROM events WHERE service_day = ? AND counter = ?"
+                          " ORDER BY id", (day, counter)).fetchall()
+    last = events[-1]["at_ms"] if events else end_ms
+    stop = max(end_ms, last) if end_ms is not None else last
+    open_ms = paused_ms = 0
+    opened_at = paused_at = None
+    for e in events:
+        kind, at = e["kind"], e["at_ms"]
+        if kind == "opened" and opened_at is None:
+            opened_at = at
+        elif kind == "paused" and paused_at is None:
+            paused_at = at
+        elif kind in ("resumed", "closed") and paused_at is not None:
+            paused_ms += max(0, at - paused_at)
+            paused_at = None
+        if kind == "closed" and opened_at is not None:
+            open_ms += max(0, at - opened_at)
+            opened_at = None
+    if opened_at is not None:
+        open_ms += max(0, stop - opened_at)
+    if paused_at is not None:
+        paused_ms += max(0, stop - paused_at)
+    serving = sum(s for s in map(service_s, tickets) if s is not None)
+    available = max(0.0, (open_ms - paused_ms) / 1000)
+    return {"open_s": round(open_ms / 1000, 1), "paused_s": round(paused_ms / 1000, 1),
+            "serving_s": round(serving, 1), "idle_s": round(max(0.0, available - serving), 1),
+            "utilisation": round(min(1.0, serving / available), 4) if available else None}
+
+
+def day_stats(conn: sqlite3.Connection, site: Site, day: str, now_ms: int | None = None) -> dict:
+    """Every figure of one service day (see docs/STATISTICS.md)."""
+    tickets = conn.execute("SELECT * FROM tickets WHERE service_day = ?", (day,)).fetchall()
+    tz, target = site.tz, site.target_wait_min * 60
+    is_today = now_ms is not None and _local_day(now_ms, tz) == day
+    result = _counts(tickets)
+    result.update({
+        "service_day": day, "target_wait_s": target,
+        "within_target": _within_target(tickets, target),
+        "arrivals_per_hour": _hourly([t["issued_ms"] for t in tickets], tz),
+        "completions_per_hour": _hourly([t["finished_ms"] for t in tickets if t["status"] == "done"], tz),
+        "services": {}, "counters": {}, "verifiers": {}})
+    for svc in site.services:
+        mine = [t for t in tickets if t["service"] == svc.prefix]
+        entry = _counts(mine)
+        entry["issued"] = sum(1 for t in tickets if t["prefix"] == svc.prefix)
+        entry["within_target"] = _within_target(mine, target)
+        result["services"][svc.prefix] = entry
+    for c in site.counters:
+        mine = [t for t in tickets if t["counter"] == c.number]
+        entry = {k: v for k, v in _counts(mine).items() if k not in ("issued", "waiting", "wait")}
+        entry["called"] = sum(1 for t in mine if t["first_called_ms"] is not None)
+        entry.update(_counter_time(conn, day, c.number, mine, now_ms if is_today else None))
+        result["counters"][str(c.number)] = entry
+    for uid in sorted({t["user_id"] for t in tickets if t["user_id"] is not None}):
+        mine = [t for t in tickets if t["user_id"] == uid]
+        entry = {k: v for k, v in _counts(mine).items() if k not in ("issued", "waiting", "wait")}
+        result["verifiers"][str(uid)] = entry
+    return result
+
+
+def range_stats(conn: sqlite3.Connection, site: Site, start: date, end: date,
+                now_ms: int | None = None) -> dict:
+    """Totals over ``start``..``end`` inclusive plus the figures of each day that had tickets."""
+    days = [r[0] for r in conn.execute(
+        "SELECT DISTINCT service_day FROM tickets WHERE service_day >= ? AND service_day <= ?"
+        " ORDER BY service_day", (start.isoformat(), end.isoformat()))]
+    tickets = conn.execute("SELECT * FROM tickets WHERE service_day >= ? AND service_day <= ?",
+                           (start.isoformat(), end.isoformat())).fetchall()
+    totals = _counts(tickets)
+    totals["within_target"] = _within_target(tickets, site.target_wait_min * 60)
+    totals["services"] = {}
+    for svc in site.services:
+        mine = [t for t in tickets if t["service"] == svc.prefix]
+        totals["services"][svc.prefix] = _counts(mine)
+        totals["services"][svc.prefix]["issued"] = sum(1 for t in tickets if t["prefix"] == svc.prefix)
+    return {"from": start.isoformat(), "to": end.isoformat(), "totals": totals,
+            "days": [day_stats(conn, site, d, now_ms) for d in days]}
+
+
+def _local_day(ms: int, tz) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone(tz).date().isoformat()
+
+
+MAX_RANGE_DAYS = 366
+
+
+def check_range(start: date, end: date) -> None:
+    from server.errors import BadRequest
+    if end < start or end - start > timedelta(days=MAX_RANGE_DAYS):
+        raise BadRequest(f"'to' must be on or after 'from' and within {MAX_RANGE_DAYS} days.",
+                         f"Tanggal 'to' harus sama atau setelah 'from', paling lama {MAX_RANGE_DAYS} hari.")

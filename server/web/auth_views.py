@@ -1,0 +1,80 @@
+"""Log-in, log-out and the language toggle."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (Blueprint, current_app, g, redirect, render_template, request, session,
+                   url_for)
+
+from server.auth import AuthError
+from server.web.i18n import LANGS, both
+from server.web.security import end_session, start_session, users
+
+PACKAGE = Path(__file__).resolve().parent.parent
+# Templates and assets live in server/templates and server/static; served from
+# /web-static so they never clash with anything the API app serves.
+bp = Blueprint("lalopa_auth", __name__, template_folder=str(PACKAGE / "templates"),
+               static_folder=str(PACKAGE / "static"), static_url_path="/web-static")
+
+
+def home_for(user: dict | None) -> str:
+    if user is None:
+        return url_for("lalopa_auth.login")
+    if user["role"] == "verifier":
+        return url_for("lalopa_panel.panel")
+    return url_for("lalopa_dashboard.live")
+
+
+def _safe_next(target: str | None) -> str | None:
+    # only local paths: never redirect a log-in to another site
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
+
+
+@bp.get("/")
+def index():
+    return redirect(home_for(g.user))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    svc = current_app.extensions["lalopa.queue"]
+    counters = svc.site.counters
+    error = both("expired") if g.get("session_expired") else None
+    if request.method == "POST":
+        try:
+            user = users().authenticate(request.form.get("username", ""),
+                                        request.form.get("password", ""),
+                                        ip=request.remote_addr or "?")
+        except AuthError as exc:
+            return render_template("login.html", counters=counters,
+                                   error=f"{exc.message_id} / {exc.message_en}"), exc.status
+        counter = _chosen_counter(user, request.form.get("counter"), svc)
+        if user["role"] == "verifier" and counter is None:
+            return render_template("login.html", counters=counters, error=both("no_counter")), 400
+        start_session(user, counter)
+        return redirect(_safe_next(request.args.get("next")) or home_for(dict(user, counter=counter)))
+    return render_template("login.html", counters=counters, error=error)
+
+
+def _chosen_counter(user: dict, raw: str | None, svc) -> int | None:
+    """The counter chosen at log-in, else the user's usual counter (must exist in the site)."""
+    try:
+        chosen = int(raw) if raw else user["counter"]
+    except ValueError:
+        return None
+    return chosen if chosen is not None and svc.site.counter(chosen) else None
+
+
+@bp.post("/logout")
+def logout():
+    end_session()
+    return redirect(url_for("lalopa_auth.login"))
+
+
+@bp.get("/lang/<code>")
+def set_lang(code: str):
+    if code in LANGS:
+        session["lang"] = code
+    return redirect(_safe_next(request.args.get("next")) or home_for(g.user))

@@ -1,0 +1,52 @@
+"""The supervisor's live view: page, JSON snapshot and server-sent events."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, render_template
+
+from server.web.i18n import js_strings, lang
+from server.web.live import dashboard_snapshot, sse_stream
+from server.web.security import require
+
+bp = Blueprint("lalopa_dashboard", __name__)
+STAFF = ("admin", "supervisor")
+JS_KEYS = ("serving", "called", "idle", "paused", "closed", "open", "since", "online", "offline",
+           "no_bridge", "no_alerts", "connected", "reconnecting", "updated", "minutes",
+           "last_seen", "none")
+
+
+def _build(lang_code: str):
+    app = current_app._get_current_object()
+
+    def build():
+        return dashboard_snapshot(app.extensions["lalopa.queue"],
+                                  app.extensions.get("lalopa.bridge"), lang_code)
+    return build
+
+
+@bp.get("/dashboard")
+@require(*STAFF)
+def live():
+    svc = current_app.extensions["lalopa.queue"]
+    return render_template("dashboard.html", snapshot=_build(lang())(), site=svc.site,
+                           strings=js_strings(JS_KEYS))
+
+
+@bp.get("/dashboard/state.json")
+@require(*STAFF)
+def state():
+    return jsonify(_build(lang())())
+
+
+@bp.get("/dashboard/events")
+@require(*STAFF)
+def events():
+    hub = current_app.extensions["lalopa.hub"]
+    tick = current_app.config.get("LALOPA_SSE_TICK_S", 5.0)
+    return sse_response(sse_stream(_build(lang()), hub, tick_s=tick))
+
+
+def sse_response(stream) -> Response:
+    resp = Response(stream, mimetype="text/event-stream")
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["X-Accel-Buffering"] = "no"  # a reverse proxy must not buffer the stream
+    return resp

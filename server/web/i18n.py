@@ -1,0 +1,173 @@
+"""Every text of the web pages, Indonesian first, English second, in one place.
+
+Pages call ``t("key")``; the language comes from the session (``id`` by
+default, toggled by /lang/en and /lang/id). JavaScript receives the strings it
+needs as JSON in the page (``js_strings``).
+"""
+from __future__ import annotations
+
+from flask import session
+
+LANGS = ("id", "en")
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "app": ("LALOPA — Pelayanan Loket Cepat", "LALOPA — Fast Counter Service"),
+    "login": ("Masuk", "Log in"),
+    "logout": ("Keluar", "Log out"),
+    "username": ("Nama pengguna", "Username"),
+    "password": ("Kata sandi", "Password"),
+    "counter": ("Loket", "Counter"),
+    "choose_counter": ("Pilih loket", "Choose a counter"),
+    "live": ("Pantauan langsung", "Live view"),
+    "reports": ("Laporan", "Reports"),
+    "admin": ("Administrasi", "Administration"),
+    "panel": ("Panel loket", "Counter panel"),
+    "language": ("English", "Bahasa Indonesia"),
+    "counters": ("Loket", "Counters"),
+    "queue": ("Antrean", "Queue"),
+    "today": ("Hari ini", "Today"),
+    "alerts": ("Peringatan", "Alerts"),
+    "devices": ("Perangkat", "Devices"),
+    "service": ("Layanan", "Service"),
+    "waiting": ("Menunggu", "Waiting"),
+    "longest_wait": ("Tunggu terlama", "Longest wait"),
+    "est_wait": ("Perkiraan tunggu", "Estimated wait"),
+    "issued": ("Diambil", "Issued"),
+    "served": ("Dilayani", "Served"),
+    "no_show": ("Tidak hadir", "No-show"),
+    "mean_wait": ("Rata-rata tunggu", "Mean wait"),
+    "p90_wait": ("Tunggu p90", "p90 wait"),
+    "mean_service": ("Rata-rata layanan", "Mean service time"),
+    "p90_service": ("Layanan p90", "p90 service time"),
+    "within_target": ("Dalam target tunggu", "Within target wait"),
+    "status": ("Status", "Status"),
+    "serving": ("Melayani", "Serving"),
+    "called": ("Dipanggil", "Called"),
+    "idle": ("Menganggur", "Idle"),
+    "paused": ("Istirahat", "Paused"),
+    "closed": ("Tutup", "Closed"),
+    "open": ("Buka", "Open"),
+    "since": ("sejak", "since"),
+    "online": ("Daring", "Online"),
+    "offline": ("Luring", "Offline"),
+    "last_seen": ("Terakhir terlihat", "Last seen"),
+    "printer": ("Printer", "Printer"),
+    "role": ("Peran", "Role"),
+    "device": ("Perangkat", "Device"),
+    "no_bridge": ("Jembatan bus (MQTT) tidak berjalan: status perangkat tidak tersedia.",
+                  "Bus bridge not running: device health is unavailable."),
+    "no_alerts": ("Tidak ada peringatan.", "No alerts."),
+    "alert_wait": ("Layanan {service}: nomor antrean menunggu {minutes} menit (target {target}).",
+                   "Service {service}: a ticket has waited {minutes} min (target {target})."),
+    "alert_idle": ("{counter} menganggur padahal ada {n} orang menunggu.",
+                   "{counter} is idle while {n} people wait."),
+    "alert_offline": ("Perangkat {device} ({role}) luring.", "Device {device} ({role}) is offline."),
+    "alert_paper": ("Printer kiosk {device} kehabisan kertas.", "Kiosk {device} printer is out of paper."),
+    "alert_printer": ("Printer kiosk {device} bermasalah: {status}.",
+                      "Kiosk {device} printer problem: {status}."),
+    "connected": ("Tersambung", "Connected"),
+    "reconnecting": ("Menyambung ulang…", "Reconnecting…"),
+    "updated": ("Diperbarui", "Updated"),
+    # panel
+    "current_ticket": ("Nomor antrean sekarang", "Current ticket"),
+    "none": ("Belum ada", "None"),
+    "elapsed": ("Lama", "Elapsed"),
+    "next": ("Panggil berikutnya", "Call next"),
+    "recall": ("Panggil ulang", "Recall"),
+    "start": ("Mulai layani", "Start"),
+    "finish": ("Selesai", "Finish"),
+    "noshow_btn": ("Tidak hadir", "No-show"),
+    "transfer": ("Alihkan", "Transfer"),
+    "pause": ("Istirahat", "Pause"),
+    "resume": ("Lanjutkan", "Resume"),
+    "call_specific": ("Panggil nomor", "Call number"),
+    "open_counter": ("Buka loket", "Open counter"),
+    "close_counter": ("Tutup loket", "Close counter"),
+    "reason": ("Alasan", "Reason"),
+    "ticket_number": ("Nomor antrean (mis. A-012)", "Ticket number (e.g. A-012)"),
+    "to_service": ("Ke layanan", "To service"),
+    "shortcuts": ("Pintasan: N berikutnya, R ulang, S mulai, F selesai, X tidak hadir, P istirahat",
+                  "Shortcuts: N next, R recall, S start, F finish, X no-show, P pause"),
+    "done_ok": ("Berhasil", "Done"),
+    "waiting_list": ("Daftar tunggu", "Waiting list"),
+    # reports
+    "from": ("Dari", "From"),
+    "to": ("Sampai", "To"),
+    "show": ("Tampilkan", "Show"),
+    "export_csv": ("Unduh CSV", "Download CSV"),
+    "export_xlsx": ("Unduh XLSX", "Download XLSX"),
+    "totals": ("Ringkasan", "Totals"),
+    "per_service": ("Per layanan", "Per service"),
+    "per_counter": ("Per loket", "Per counter"),
+    "per_verifier": ("Per verifikator", "Per verifier"),
+    "per_hour": ("Per jam", "Per hour"),
+    "hour": ("Jam", "Hour"),
+    "arrivals": ("Kedatangan", "Arrivals"),
+    "completions": ("Selesai dilayani", "Completions"),
+    "wait_hist": ("Sebaran waktu tunggu (menit)", "Wait-time distribution (minutes)"),
+    "service_per_counter": ("Rata-rata waktu layanan per loket (menit)",
+                            "Mean service time per counter (minutes)"),
+    "verifier": ("Verifikator", "Verifier"),
+    "tickets": ("Nomor antrean", "Tickets"),
+    "minutes": ("menit", "min"),
+    "bad_date": ("Tanggal tidak valid. Gunakan format TTTT-BB-HH.", "Invalid date. Use YYYY-MM-DD."),
+    # admin
+    "services": ("Layanan", "Services"),
+    "users": ("Pengguna", "Users"),
+    "settings": ("Pengaturan situs", "Site settings"),
+    "running_text": ("Teks berjalan papan", "Board running text"),
+    "save": ("Simpan", "Save"),
+    "saved": ("Tersimpan dan langsung berlaku.", "Saved and applied immediately."),
+    "prefix": ("Awalan", "Prefix"),
+    "name_id": ("Nama (Indonesia)", "Name (Indonesian)"),
+    "name_en": ("Nama (Inggris)", "Name (English)"),
+    "requirements": ("Syarat (satu per baris: Indonesia | English)",
+                     "Requirements (one per line: Indonesian | English)"),
+    "flow": ("Alur pelayanan (satu per baris: Indonesia | English)",
+             "Service flow (one per line: Indonesian | English)"),
+    "daily_cap": ("Kuota harian (kosong = tanpa batas)", "Daily cap (empty = no limit)"),
+    "counter_services": ("Layanan (awalan, dipisah koma, urutan prioritas)",
+                         "Services (prefixes, comma separated, in preference order)"),
+    "add_service": ("Tambah layanan", "Add a service"),
+    "add_user": ("Tambah pengguna", "Add a user"),
+    "disable": ("Nonaktifkan", "Disable"),
+    "enable": ("Aktifkan", "Enable"),
+    "new_password": ("Kata sandi baru", "New password"),
+    "set_password": ("Ganti kata sandi", "Set password"),
+    "disabled": ("nonaktif", "disabled"),
+    "active": ("aktif", "active"),
+    "target_wait": ("Target tunggu (menit)", "Target wait (minutes)"),
+    "whatsapp": ("Kontak WhatsApp", "WhatsApp contact"),
+    "facility": ("Nama kantor", "Facility name"),
+    # errors
+    "csrf": ("Sesi formulir kedaluwarsa. Muat ulang halaman lalu coba lagi.",
+             "The form session expired. Reload the page and try again."),
+    "login_required": ("Silakan masuk terlebih dahulu.", "Please log in first."),
+    "forbidden": ("Akun Anda tidak berhak membuka halaman ini.",
+                  "Your account may not open this page."),
+    "expired": ("Sesi berakhir. Silakan masuk lagi.", "Your session ended. Please log in again."),
+    "no_counter": ("Pilih loket untuk panel verifikator.", "Choose a counter for the verifier panel."),
+}
+
+
+def lang() -> str:
+    """The session's language (Indonesian unless the user chose English)."""
+    value = session.get("lang", "id")
+    return value if value in LANGS else "id"
+
+
+def t(key: str, **fmt) -> str:
+    """The text for ``key`` in the session's language, formatted with ``fmt``."""
+    pair = STRINGS.get(key, (key, key))
+    text = pair[1] if lang() == "en" else pair[0]
+    return text.format(**fmt) if fmt else text
+
+
+def both(key: str, **fmt) -> str:
+    """Indonesian first, English second (for errors that must reach everyone)."""
+    ind, eng = STRINGS[key]
+    return f"{ind.format(**fmt)} / {eng.format(**fmt)}"
+
+
+def js_strings(keys: tuple[str, ...]) -> dict[str, str]:
+    return {k: t(k) for k in keys}

@@ -1,0 +1,148 @@
+"""Live data for the dashboard and the panel: a change hub, snapshots, alerts, SSE.
+
+The QueueService calls :meth:`Hub.notify` after each commit (``svc.add_listener``).
+Each server-sent-event stream waits on the hub (or a periodic tick, so
+"waiting for 31 minutes" keeps counting) and sends a full snapshot: a browser
+that reconnects needs nothing but the next message to be right again.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import datetime
+from typing import Callable, Iterator
+
+from server.web.i18n import STRINGS
+
+TICK_S = 5.0          # resend at least this often
+STREAM_MAX_S = 300.0  # end a stream now and then; EventSource reconnects (frees a thread)
+
+
+class Hub:
+    """A version counter with a condition: ``notify`` bumps it, ``wait`` sleeps until it moves."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self.version = 0
+
+    def notify(self, change: dict | None = None) -> None:
+        with self._cond:
+            self.version += 1
+            self._cond.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        with self._cond:
+            self._cond.wait_for(lambda: self.version != seen, timeout=timeout)
+            return self.version
+
+
+def sse_stream(build: Callable[[], dict], hub: Hub, tick_s: float = TICK_S,
+               max_s: float = STREAM_MAX_S) -> Iterator[str]:
+    """Yield ``state`` events: one now, then one after every change or tick."""
+    yield "retry: 3000\n\n"
+    deadline = time.monotonic() + max_s
+    while time.monotonic() < deadline:
+        seen = hub.version
+        yield f"event: state\ndata: {json.dumps(build(), separators=(',', ':'))}\n\n"
+        hub.wait(seen, tick_s)
+
+
+def _txt(lang: str, key: str, **fmt) -> str:
+    pair = STRINGS[key]
+    return (pair[1] if lang == "en" else pair[0]).format(**fmt)
+
+
+def _age_s(iso: str | None, now: datetime) -> int | None:
+    if not iso:
+        return None
+    return max(0, int((now - datetime.fromisoformat(iso)).total_seconds()))
+
+
+def dashboard_snapshot(svc, bridge, lang: str) -> dict:
+    """Everything the live view shows, as plain JSON."""
+    board, summary, day = svc.board(), svc.summary(), svc.day_stats()
+    now = datetime.fromisoformat(board["server_time"])
+    devices = bridge.devices() if bridge is not None else None
+    counters = []
+    for c in board["counters"]:
+        ticket = c["ticket"]
+        counters.append({
+            "counter": c["counter"], "name": c["name"], "status": c["status"],
+            "pause_reason": c["pause_reason"], "since": c["since"],
+            "ticket": ticket and {"number": ticket["number"], "status": ticket["status"],
+                                  "called_at": ticket["called_at"]},
+            "busy_s": _age_s(ticket["called_at"], now) if ticket else _age_s(c["since"], now)})
+    return {
+        "server_time": board["server_time"], "service_day": board["service_day"],
+        "counters": counters, "services": summary["services"],
+        "today": {k: day[k] for k in ("issued", "served", "no_show", "waiting", "wait", "service",
+                                       "within_target", "target_wait_s")},
+        "devices": devices, "bridge": bridge is not None,
+        "alerts": alerts(svc.site, counters, summary["services"], devices, lang)}
+
+
+def alerts(site, counters: list[dict], services: dict, devices: list[dict] | None,
+           lang: str) -> list[dict]:
+    """What needs the supervisor's attention now, most urgent first."""
+    out = []
+    target_s = site.target_wait_min * 60
+    for prefix, s in services.items():
+        if s["waiting"] and s["longest_wait_s"] > target_s:
+            out.append({"kind": "wait", "text": _txt(
+                lang, "alert_wait", service=f"{prefix} {s['name_id'] if lang == 'id' else s['name_en']}",
+                minutes=s["longest_wait_s"] // 60, target=site.target_wait_min)})
+    for c in counters:
+        cfg = site.counter(c["counter"])
+        waiting = sum(services.get(p, {}).get("waiting", 0) for p in (cfg.services if cfg else ()))
+        if c["status"] == "open" and c["ticket"] is None and waiting:
+            out.append({"kind": "idle", "text": _txt(lang, "alert_idle", counter=c["name"], n=waiting)})
+    for d in devices or ():
+        if d["status"] == "offline":
+            out.append({"kind": "offline", "text": _txt(lang, "alert_offline", device=d["device"],
+                                                        role=d["role"])})
+        printer = d.get("printer") or {}
+        status = printer.get("status")
+        if status == "paper_out":
+            out.append({"kind": "paper", "text": _txt(lang, "alert_paper", device=d["device"])})
+        elif status == "offline":
+            out.append({"kind": "printer", "text": _txt(lang, "alert_printer", device=d["device"],
+                                                        status=status)})
+    return out
+
+
+def waiting_list(svc, prefixes: tuple[str, ...], limit: int = 30) -> list[dict]:
+    """The next waiting tickets of some services, in queue order (priority first)."""
+    if not prefixes:
+        return []
+    day = svc.now()["service_day"]
+    marks = ",".join("?" * len(prefixes))
+    rows = svc.db.read().execute(
+        f"SELECT number, service, priority, issued_ms FROM tickets WHERE service_day = ? AND"
+        f" status = 'waiting' AND service IN ({marks})"
+        f" ORDER BY (priority IS NULL), queue_order LIMIT ?", (day, *prefixes, limit)).fetchall()
+    now_ms = svc.now()["epoch_ms"]
+    return [{"number": r["number"], "service": r["service"], "priority": r["priority"],
+             "wait_s": max(0, (now_ms - r["issued_ms"]) // 1000)} for r in rows]
+
+
+def panel_snapshot(svc, counter: int) -> dict:
+    """What the verifier panel of one counter shows."""
+    state = svc.counter_state(counter)
+    cfg = svc.site.counter(counter)
+    ticket = state["ticket"]
+    since = None
+    if ticket:
+        row = svc.db.read().execute("SELECT started_ms, last_called_ms FROM tickets WHERE id = ?",
+                                    (ticket["id"],)).fetchone()
+        since = row["started_ms"] or row["last_called_ms"]
+    return {
+        "server_time": state["server_time"], "server_ms": svc.now()["epoch_ms"],
+        "counter": counter, "name": state["name"], "status": state["status"],
+        "pause_reason": state["pause_reason"], "waiting": state["waiting"],
+        "ticket": ticket and {"number": ticket["number"], "status": ticket["status"],
+                              "service": ticket["service"], "priority": ticket["priority"],
+                              "recall_count": ticket["recall_count"], "since_ms": since},
+        "queue": waiting_list(svc, cfg.services),
+        "services": [{"prefix": s.prefix, "name_id": s.name_id, "name_en": s.name_en}
+                     for s in svc.site.services]}

@@ -1,0 +1,103 @@
+"""``python -m server.web.screenshots --out docs/dashboard``: PNGs of the web pages.
+
+Builds a throw-away server (temporary database, the example site, a seeded
+sample morning on a fake clock), logs in with headless Chromium and captures
+the live view, a report and the verifier panel, on a desktop and a tablet size.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from server.clock import FakeClock
+from server.config import EXAMPLE_SITE, load_site
+from server.queue import QueueService
+from server.web.devserver import ThreadedServer
+from server.web.sampleday import play_day
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+PASSWORD = "contoh-sandi-demo-1"  # a throw-away database only
+
+
+def build_demo(tmp: str, start: datetime | None = None):
+    """A QueueService + app with a played sample morning; returns (app, svc, clock, user ids)."""
+    from server.app import create_app
+    clock = FakeClock(start or datetime(2026, 11, 23, 8, 0, tzinfo=ZoneInfo("Asia/Jakarta")))
+    db = os.path.join(tmp, "lalopa.db")
+    svc = QueueService(db, load_site(EXAMPLE_SITE), clock)
+    app = create_app({"LALOPA_QUEUE": svc, "LALOPA_DB": db, "LALOPA_SSE_TICK_S": 1.0})
+    users = app.extensions["lalopa.users"]
+    ids = {"admin": users.create("admin", "admin", PASSWORD),
+           "supervisor": users.create("supervisor", "supervisor", PASSWORD)}
+    verifiers = {n: users.create(f"verif{n}", "verifier", PASSWORD, counter=n) for n in (1, 2, 3, 4, 5, 15)}
+    ids.update({f"verif{n}": uid for n, uid in verifiers.items()})
+    play_day(svc, clock, verifiers, minutes=100, arrivals_per_min=0.9)
+    svc.counter_action(4, "pause", command_id="shot-pause", device="sampleday",
+                       user_id=verifiers[4], reason="Sholat")
+    return app, svc, clock, ids
+
+
+def login(page, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_load_state("networkidle")
+
+
+def capture(out: Path) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+    out.mkdir(parents=True, exist_ok=True)
+    shots = []
+    with tempfile.TemporaryDirectory() as tmp:
+        app, svc, clock, ids = build_demo(tmp)
+        day = svc.now()["service_day"]
+        with ThreadedServer(app) as base, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                for size, viewport in (("desktop", {"width": 1366, "height": 900}),
+                                       ("tablet", {"width": 800, "height": 1280})):
+                    ctx = browser.new_context(viewport=viewport)
+                    page = ctx.new_page()
+                    login(page, base, "supervisor")
+                    page.goto(f"{base}/dashboard")
+                    page.wait_for_selector("#conn.online")
+                    shots.append(_shot(page, out / f"live-{size}.png"))
+                    page.goto(f"{base}/reports?from={day}&to={day}")
+                    shots.append(_shot(page, out / f"report-{size}.png"))
+                    ctx.close()
+                    ctx = browser.new_context(viewport=viewport)
+                    page = ctx.new_page()
+                    login(page, base, "verif1")
+                    page.wait_for_selector("#conn.online")
+                    shots.append(_shot(page, out / f"panel-{size}.png"))
+                    ctx.close()
+            finally:
+                browser.close()
+        svc.close()
+    return shots
+
+
+def _shot(page, path: Path) -> Path:
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m server.web.screenshots", description=__doc__)
+    p.add_argument("--out", default="docs/dashboard", help="directory for the PNG files")
+    args = p.parse_args(argv)
+    for path in capture(Path(args.out)):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""`lalopa install` against a temporary root: the plan, the files, idempotency."""
+from __future__ import annotations
+
+import shlex
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from server.install import Installer, Runner, main
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def _run(role: str, root: Path, **kw) -> tuple[Installer, list[str]]:
+    lines: list[str] = []
+    runner = Runner(execute=False)
+    inst = Installer(role, root, runner, out=lines.append, **kw)
+    inst.install()
+    return inst, lines
+
+
+def _plan(inst: Installer) -> list[str]:
+    return [shlex.join(cmd) for cmd in inst.runner.plan]
+
+
+def test_server_install_plans_and_writes(tmp_path):
+    """GIVEN an empty root WHEN the server role is installed
+    THEN config, secret, units and the mosquitto drop-in exist and the plan enables the units."""
+    inst, lines = _run("server", tmp_path)
+    plan = _plan(inst)
+    assert any(cmd.startswith("useradd --system") and cmd.endswith(" lalopa") for cmd in plan)
+    assert "python3 -m venv /opt/lalopa/venv" in plan
+    assert "systemctl enable --now lalopa-server.service lalopa-backup.timer" in plan
+    unit = tmp_path / "etc/systemd/system/lalopa-server.service"
+    assert "Type=notify" in unit.read_text()
+    assert ("/opt/lalopa/venv/bin/lalopa broker add-device --role server --device server "
+            "--site dinkes-claim --password-out /etc/lalopa/mqtt-password") in plan
+    assert "chown root:lalopa /etc/lalopa/mqtt-password" in plan
+    conf = (tmp_path / "etc/mosquitto/conf.d/lalopa.conf").read_text()
+    assert "listener 1883 0.0.0.0" in conf and "@" not in conf.split("per_listener_settings")[1].split("#")[0]
+    assert (tmp_path / "etc/systemd/journald.conf.d/lalopa.conf").exists()
+    assert "created    /etc/lalopa/site.toml" in lines
+
+
+def test_second_run_changes_nothing(tmp_path):
+    """GIVEN an installed root WHEN install runs again THEN no command runs and it says so."""
+    first, _ = _run("server", tmp_path)
+    assert first.changes > 0
+    second, lines = _run("server", tmp_path)
+    assert second.changes == 0 and second.runner.plan == []
+    assert lines[-1] == "nothing changed: already installed"
+    assert all(line.startswith(("unchanged", "todo")) for line in lines[:-1])
+
+
+def test_local_config_edits_are_kept_and_units_are_updated(tmp_path):
+    """GIVEN an installed kiosk whose config was edited and whose unit drifted
+    WHEN install runs again THEN the config is kept and the unit is restored."""
+    _run("kiosk", tmp_path)
+    cfg = tmp_path / "etc/lalopa/kiosk.toml"
+    cfg.write_text(cfg.read_text() + "\n# edited on site\n")
+    unit = tmp_path / "etc/systemd/user/lalopa-kiosk.service"
+    unit.write_text("broken")
+    inst, lines = _run("kiosk", tmp_path)
+    assert cfg.read_text().endswith("# edited on site\n")
+    assert "updated    /etc/systemd/user/lalopa-kiosk.service" in lines
+    assert "[Service]" in unit.read_text()
+    assert inst.changes == 1
+
+
+def test_kiosk_gets_udev_rule_token_and_session_units(tmp_path):
+    """GIVEN a kiosk token WHEN the kiosk role is installed THEN the printer udev rule,
+    the token (0640, at the path the config names) and the labwc autostart lines exist."""
+    inst, _ = _run("kiosk", tmp_path, token="tok-123", mqtt_password="pw-9", desktop_user="pi")
+    rule = (tmp_path / "etc/udev/rules.d/60-lalopa-printer.rules").read_text()
+    assert 'GROUP="lp"' in rule
+    token = tmp_path / "etc/lalopa/kiosk-1.token"
+    assert token.read_text() == "tok-123\n" and stat.S_IMODE(token.stat().st_mode) == 0o640
+    mqtt = tmp_path / "etc/lalopa/kiosk.mqtt-password"
+    assert mqtt.read_text() == "pw-9\n" and stat.S_IMODE(mqtt.stat().st_mode) == 0o640
+    assert ("chown root:pi /etc/lalopa/kiosk.mqtt-password /etc/lalopa/kiosk-1.token"
+            in _plan(inst))
+    autostart = (tmp_path / "home/pi/.config/labwc/autostart").read_text()
+    assert "systemctl --user start lalopa-session.target" in autostart
+    assert "systemctl --global enable lalopa-kiosk.service" in _plan(inst)
+    assert not any(cmd.startswith("useradd") for cmd in _plan(inst))
+
+
+def test_missing_secrets_are_named_not_invented(tmp_path):
+    """GIVEN no token or broker password WHEN a kiosk is installed THEN nothing is invented:
+    a 'todo' line says where each comes from, and a later run with them creates the files."""
+    _, lines = _run("kiosk", tmp_path)
+    todos = [line for line in lines if line.startswith("todo")]
+    assert any("kiosk-1.token" in t and "lalopa token add" in t for t in todos)
+    assert any("mqtt-password" in t and "lalopa broker add-device" in t for t in todos)
+    assert not (tmp_path / "etc/lalopa/kiosk-1.token").exists()
+    inst, lines = _run("kiosk", tmp_path, token="t0k", mqtt_password="pw")
+    assert "created    /etc/lalopa/kiosk-1.token" in lines and inst.changes == 3
+
+
+def test_button_venv_sees_system_lgpio(tmp_path):
+    """GIVEN the button role WHEN installed THEN the venv uses system site-packages and
+    apt installs python3-lgpio."""
+    inst, _ = _run("button", tmp_path)
+    plan = _plan(inst)
+    assert "python3 -m venv --system-site-packages /opt/lalopa/venv" in plan
+    assert any("python3-lgpio" in cmd for cmd in plan)
+    assert "usermod -aG gpio lalopa" in plan
+
+
+def test_cli_on_temp_root_records_instead_of_executing(tmp_path, capsys):
+    """GIVEN --root TMP WHEN the CLI runs twice THEN nothing executes and run two is a no-op."""
+    assert main(["--role", "display", "--root", str(tmp_path)]) == 0
+    first = capsys.readouterr().out
+    assert "would run  python3 -m venv /opt/lalopa/venv" in first
+    assert main(["--role", "display", "--root", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.strip().endswith("nothing changed: already installed")
+
+
+def test_console_script_dispatches(tmp_path):
+    """GIVEN the lalopa console script WHEN `install --dry-run` runs on a temp root THEN exit 0."""
+    exe = Path(sys.executable).with_name("lalopa")
+    out = subprocess.run([str(exe), "install", "--role", "button", "--root", str(tmp_path),
+                          "--dry-run"], capture_output=True, text=True, timeout=20)
+    assert out.returncode == 0, out.stderr
+    assert "created    /etc/systemd/system/lalopa-button.service" in out.stdout

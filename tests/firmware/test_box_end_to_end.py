@@ -1,0 +1,123 @@
+"""The box against the real server: QueueService (SQLite in tmp) + its MQTT bridge,
+over a real Mosquitto. One press must call exactly one resident."""
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from broker.bus import BusClient
+from broker.protocol import CallEvent, CounterCommand, decode, encode
+from broker.testing import wait_for
+
+from boxkit import PINS, levels, LEDS, run_until, tap
+
+_missing = [m for m in ("server.queue", "server.bridge", "server.clock", "server.config")
+            if importlib.util.find_spec(m) is None]
+pytestmark = [pytest.mark.timeout(40),
+              pytest.mark.skipif(bool(_missing), reason=f"server modules missing: {_missing}")]
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "server" / "sites" / "example.toml"
+MONDAY_9_WIB = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def stack(tmp_path, site_id, mosquitto):
+    """A QueueService on a temp DB with a fake server clock, and its bridge on the broker."""
+    from server.bridge import Bridge
+    from server.clock import FakeClock
+    from server.config import load_site
+    from server.queue import QueueService
+
+    site = dataclasses.replace(load_site(EXAMPLE), site_id=site_id)
+    svc = QueueService(str(tmp_path / "queue.db"), site, clock=FakeClock(MONDAY_9_WIB))
+    bridge = Bridge(svc, site, {"host": "127.0.0.1", "port": mosquitto.port}).start()
+    assert wait_for(lambda: bridge.stats["full_republish"] >= 1), "bridge never connected"
+    yield svc, bridge
+    bridge.stop()
+    svc.close()
+
+
+@pytest.fixture
+def calls(site_id, mosquitto):
+    """Every CallEvent on the call topic, as a display sees them."""
+    seen: list[CallEvent] = []
+    bus = BusClient(site=site_id, role="display", device="watch-calls", port=mosquitto.port)
+    bus.subscribe(bus.topics.call, lambda m: seen.append(decode(CallEvent, m.payload)))
+    bus.start()
+    assert bus.connected.wait(5)
+    yield seen, bus
+    bus.stop()
+
+
+def test_one_press_calls_exactly_one_resident(stack, calls, make_box, mock_factory, clock):
+    """GIVEN the real server with one waiting ticket and a connected box at counter 1
+    WHEN NEXT is pressed once (with contact bounce)
+    THEN exactly one call event for A-001 at counter 1 appears, the box gets its
+    acknowledgement and its yellow LED shows the resident being served."""
+    svc, _ = stack
+    seen, watch = calls
+    box = make_box()
+    # A live state (not an old retained one) teaches the box the server's clock.
+    svc.issue("A", request_id="k-1", device="kiosk-1")
+    assert run_until(box, lambda: box.server_time.offset_ms is not None and box.state.waiting == 1)
+    p = mock_factory.pin(PINS["next"])
+    for level in (0, 1, 0, 1):
+        p.drive_low() if level == 0 else p.drive_high()
+    assert run_until(box, lambda: box.results, others=[watch])
+    assert box.results[-1][1] == "ok"
+    run_until(box, lambda: False, 0.5, others=[watch])
+    assert [(c.ticket, c.counter, c.kind) for c in seen] == [("A-001", 1, "call")]
+    assert box.state.ticket.number == "A-001"
+    assert levels(mock_factory, LEDS["yellow"])[-1] is True
+
+
+def test_republished_command_never_calls_twice(stack, calls, make_box, mock_factory, clock, site_id,
+                                               mosquitto):
+    """GIVEN a press that the server applied (one call)
+    WHEN the very same command is published again (a QoS 1 redelivery)
+    THEN no second call event appears and the next resident is still waiting."""
+    svc, bridge = stack
+    seen, watch = calls
+    box = make_box()
+    for n in (1, 2):
+        svc.issue("A", request_id=f"k-{n}", device="kiosk-1")
+    assert run_until(box, lambda: box.server_time.offset_ms is not None and box.state.waiting == 2)
+    raw: list[bytes] = []
+    spy = BusClient(site=site_id, role="server", device="spy", port=mosquitto.port)
+    spy.subscribe(spy.topics.command(1), lambda m: raw.append(m.payload))
+    spy.start()
+    try:
+        assert spy.connected.wait(5)
+        tap(mock_factory, PINS["next"])
+        assert run_until(box, lambda: box.results and raw, others=[watch, spy])
+        cmd = decode(CounterCommand, raw[0])
+        spy.publish(spy.topics.command(1), encode(cmd), qos=1)
+        run_until(box, lambda: False, 1.0, others=[watch, spy])
+    finally:
+        spy.stop()
+    assert [c.ticket for c in seen] == ["A-001"]
+    assert bridge.stats["duplicate"] >= 1
+    assert box.state.waiting == 1
+
+
+def test_nothing_waiting_is_refused_with_red_blinks(stack, make_box, mock_factory, clock):
+    """GIVEN the real server with an empty queue
+    WHEN NEXT is pressed
+    THEN the server refuses with nothing_waiting and the box blinks red twice."""
+    svc, _ = stack
+    box = make_box()
+    svc.issue("A", request_id="k-1", device="kiosk-1")
+    svc.counter_action(2, "next", command_id="panel-2-1", device="panel-2")  # empties the queue
+    assert run_until(box, lambda: box.server_time.offset_ms is not None and box.state.waiting == 0)
+    mock_factory.pin(LEDS["red"]).clear_states()
+    tap(mock_factory, PINS["next"])
+    assert run_until(box, lambda: box.results)
+    assert box.results[-1][1] == "refused:nothing_waiting"
+    for _ in range(8):
+        clock.advance(0.2)
+        box.step(0)
+    assert levels(mock_factory, LEDS["red"]) == [False, True, False, True, False]

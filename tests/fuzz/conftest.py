@@ -1,0 +1,64 @@
+"""A real app (Flask test client, real QueueService on a temp SQLite file) for hostile input."""
+from __future__ import annotations
+
+import pytest
+
+from server import ratelimit
+from server.app import create_app
+from server.benchlib.site import always_open_site
+from server.queue import QueueService
+
+STATE_TABLES = ("tickets", "events", "calls", "idempotency", "counter_state", "counter_sessions",
+                "state", "days", "devices")
+
+
+def snapshot(svc: QueueService) -> dict:
+    """Every row that matters, so a refused request can be shown to change nothing."""
+    conn = svc.db.read()
+    out = {}
+    for table in STATE_TABLES:
+        try:
+            out[table] = [tuple(r) for r in conn.execute(f"SELECT * FROM {table} ORDER BY rowid")]
+        except Exception:  # a table another migration renamed: compare what exists
+            continue
+    return out
+
+
+class Api:
+    """The app, its queue and one token per role."""
+
+    def __init__(self, tmp_path, **config):
+        self.svc = QueueService(str(tmp_path / "fuzz.db"), always_open_site("fuzz"))
+        self.app = create_app({"TESTING": True, "LALOPA_QUEUE": self.svc,
+                               "LALOPA_DB": str(tmp_path / "fuzz.db"), **config})
+        self.client = self.app.test_client()
+        self.tokens = {role: self.svc.create_device_token(f"{role}-1", role)
+                       for role in ("kiosk", "panel", "button", "display", "admin")}
+
+    def auth(self, role: str) -> dict:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    def close(self):
+        close = getattr(self.svc, "close", None)
+        if close:
+            close()
+
+
+@pytest.fixture(scope="session")
+def api(tmp_path_factory):
+    """One app for the whole fuzz session (examples share it; each checks its own state).
+
+    The rate limit is off here so random requests are judged on their content;
+    ``limited_api`` puts a default limiter in for one test."""
+    a = Api(tmp_path_factory.mktemp("fuzz"), LALOPA_KIOSK_RATE_PER_MIN=0)
+    yield a
+    a.close()
+
+
+@pytest.fixture
+def limited_api(api):
+    """The same app with a fresh default per-kiosk limiter, restored afterwards."""
+    old = api.app.extensions.get(ratelimit.EXTENSION_KEY)
+    api.app.extensions[ratelimit.EXTENSION_KEY] = ratelimit.KioskRateLimiter()
+    yield api
+    api.app.extensions[ratelimit.EXTENSION_KEY] = old

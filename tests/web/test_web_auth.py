@@ -1,0 +1,156 @@
+"""Accounts, log-in, sessions, CSRF and roles, through Flask's test client and the CLI."""
+import os
+import stat
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from server.app import create_app
+from server.auth import MAX_PER_USER, AuthError, UserStore, load_secret_key, user_main
+from server.clock import FakeClock
+from server.config import EXAMPLE_SITE, load_site
+from server.db import Database
+from server.queue import QueueService
+
+PW = "kata-sandi-rahasia"
+
+
+@pytest.fixture
+def app(tmp_path):
+    clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta")))
+    db = str(tmp_path / "q.db")
+    svc = QueueService(db, load_site(EXAMPLE_SITE), clock)
+    app = create_app({"LALOPA_QUEUE": svc, "LALOPA_DB": db, "TESTING": True})
+    users = app.extensions["lalopa.users"]
+    users.create("boss", "supervisor", PW)
+    users.create("ani", "verifier", PW, counter=2)
+    users.create("root", "admin", PW)
+    yield app
+    svc.close()
+
+
+def _csrf(client, path="/login"):
+    html = client.get(path).get_data(as_text=True)
+    return html.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+def _login(client, username, password=PW, **extra):
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": _csrf(client), **extra})
+
+
+def test_passwords_are_hashed_and_checked(tmp_path):
+    """GIVEN a new user WHEN stored THEN only an argon2id hash is kept, and only the right
+    password logs in."""
+    db = Database(tmp_path / "u.db")
+    users = UserStore(db)
+    users.create("siti", "supervisor", PW)
+    digest = db.read().execute("SELECT password_hash FROM users").fetchone()[0]
+    assert digest.startswith("$argon2id$") and PW not in digest
+    assert users.authenticate("siti", PW, ip="10.0.0.1")["role"] == "supervisor"
+    with pytest.raises(AuthError) as err:
+        users.authenticate("siti", "salah-kata-sandi", ip="10.0.0.1")
+    assert err.value.code == "bad_login"
+    with pytest.raises(AuthError):
+        users.create("budi", "verifier", "pendek")  # too short: refused, nothing stored
+    assert [u["username"] for u in users.listing()] == ["siti"]
+    db.close()
+
+
+def test_failed_logins_are_rate_limited_and_persisted(tmp_path):
+    """GIVEN MAX_PER_USER failures WHEN the right password comes next, even through a new
+    store on the same file (a restart) THEN it is refused as rate-limited."""
+    db = Database(tmp_path / "u.db")
+    UserStore(db).create("siti", "supervisor", PW)
+    for _ in range(MAX_PER_USER):
+        with pytest.raises(AuthError):
+            UserStore(db).authenticate("siti", "salah-salah-salah", ip="10.0.0.7")
+    with pytest.raises(AuthError) as err:
+        UserStore(db).authenticate("siti", PW, ip="10.0.0.8")
+    assert err.value.code == "rate_limited" and err.value.status == 429
+    # per IP too: another user from the same address after many failures
+    later = UserStore(db, now_ms=lambda: int(time.time() * 1000) + 16 * 60 * 1000)
+    assert later.authenticate("siti", PW, ip="10.0.0.8")["username"] == "siti"  # window passed
+    db.close()
+
+
+def test_cli_creates_the_first_admin_from_a_password_file(tmp_path, capsys):
+    """GIVEN an empty database WHEN `lalopa user create-admin --password-file` runs THEN an admin
+    exists with that password; a too-short password is refused with exit 1."""
+    db_path = tmp_path / "cli.db"
+    (tmp_path / "pw").write_text(PW + "\n")
+    assert user_main(["create-admin", "--db", str(db_path), "--username", "kepala",
+                      "--password-file", str(tmp_path / "pw")]) == 0
+    (tmp_path / "short").write_text("abc")
+    assert user_main(["add", "--db", str(db_path), "--username", "x1", "--role", "verifier",
+                      "--password-file", str(tmp_path / "short")]) == 1
+    assert "minimal" in capsys.readouterr().err
+    db = Database(db_path)
+    assert UserStore(db).authenticate("kepala", PW, ip="127.0.0.1")["role"] == "admin"
+    assert len(UserStore(db).listing()) == 1
+    db.close()
+
+
+def test_secret_key_file_is_created_once_and_private(tmp_path):
+    """GIVEN no key file WHEN loaded twice THEN the same random key, mode 0600."""
+    first = load_secret_key(tmp_path)
+    assert len(first) == 64 and load_secret_key(tmp_path) == first
+    assert stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode) == 0o600
+
+
+def test_pages_refuse_anonymous_and_wrong_roles(app):
+    """GIVEN no session THEN pages redirect to log-in and JSON answers 401; GIVEN a verifier
+    THEN the dashboard, reports and admin are 403; GIVEN a supervisor THEN admin is 403."""
+    c = app.test_client()
+    assert c.get("/dashboard").status_code == 302
+    assert c.get("/dashboard/state.json").status_code == 401
+    assert c.get("/api/v1/stats/day").status_code == 401
+    assert _login(c, "ani").headers["Location"] == "/panel"
+    for path in ("/dashboard", "/reports", "/admin", "/dashboard/state.json"):
+        assert c.get(path).status_code == 403, path
+    assert c.get("/api/v1/stats/day").status_code == 401  # a verifier's session is no API key
+    c = app.test_client()
+    _login(c, "boss")
+    assert c.get("/dashboard").status_code == 200
+    assert c.get("/admin").status_code == 403
+    assert c.get("/api/v1/stats/day").status_code == 200  # stats accept the supervisor session
+
+
+def test_csrf_is_required_for_posts(app):
+    """GIVEN a logged-in admin WHEN a form or fetch POST lacks the CSRF token THEN 403 and the
+    running text is unchanged; with the header the panel action works."""
+    c = app.test_client()
+    _login(c, "root")
+    svc = app.extensions["lalopa.queue"]
+    before = svc.board()["running_text"]
+    r = c.post("/admin/settings", data={"running_text": "diretas", "facility": "x",
+                                        "target_wait_min": "30"})
+    assert r.status_code == 403 and svc.board()["running_text"] == before
+    r = c.post("/panel/action", json={"action": "open", "command_id": "c1"})
+    assert r.status_code == 403  # no counter chosen yet either way, but CSRF is checked first
+    assert c.post("/login", data={"username": "root", "password": PW}).status_code == 403
+
+
+def test_sessions_expire_when_idle(app):
+    """GIVEN a supervisor session WHEN it was last used longer ago than the idle timeout THEN the
+    next request is treated as logged out."""
+    c = app.test_client()
+    _login(c, "boss")
+    assert c.get("/dashboard/state.json").status_code == 200
+    with c.session_transaction() as s:
+        s["seen_at"] -= 31 * 60
+    assert c.get("/dashboard/state.json").status_code == 401
+    _login(c, "boss")
+    with c.session_transaction() as s:
+        s["login_at"] -= 13 * 3600  # absolute limit, even when active
+    assert c.get("/dashboard").status_code == 302
+
+
+def test_wrong_password_shows_both_languages(app):
+    """GIVEN a wrong password WHEN logging in THEN 401 with the Indonesian and English message."""
+    r = _login(app.test_client(), "boss", "bukan-ini-sandinya")
+    text = r.get_data(as_text=True)
+    assert r.status_code == 401
+    assert "Nama pengguna atau kata sandi salah." in text and "Wrong username or password." in text
