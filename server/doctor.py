@@ -154,7 +154,7 @@ def check_clock() -> Verdict:
         return Verdict("clock", WARN, "jam belum tersinkron / clock not synchronised: periksa "
                        "NTP atau RTC / check NTP or the RTC (the server stamps all times)")
     return Verdict("clock", WARN, "status NTP tidak diketahui / NTP status unknown "
-                   f"({(out.stderr or value).strip()[:80]})")
+                   f"({' '.join((out.stderr or value).split())[:100]})")
 
 
 def check_disk(path: Path, warn_mb: int = 500, fail_mb: int = 100) -> Verdict:

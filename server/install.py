@@ -32,6 +32,8 @@ UNITS = REPO / "systemd"
 SERVICE_USER = "lalopa"
 VENV = "/opt/lalopa/venv"
 LEDGER = "/var/lib/lalopa-install/ledger.json"
+BROKER_PASSWD = "/etc/mosquitto/lalopa.passwd"
+BROKER_ACL = "/etc/mosquitto/lalopa.acl"
 
 # apt packages per role (python3-lgpio so the button venv can see lgpio).
 APT = {
@@ -253,7 +255,8 @@ class Installer:
         target = "/etc/lalopa/mqtt-password"
         self.command("broker user server",
                      [VENV + "/bin/lalopa", "broker", "add-device", "--role", "server",
-                      "--device", "server", "--site", site, "--password-out", target],
+                      "--device", "server", "--site", site, "--passwd-file", BROKER_PASSWD,
+                      "--acl-file", BROKER_ACL, "--password-out", target],
                      done=self.path(target).exists())
         self._group_owned([target])
 
@@ -277,22 +280,23 @@ class Installer:
         self.command("udev reload", ["udevadm", "control", "--reload-rules"])
 
     def mosquitto(self) -> None:
-        template = REPO / "broker/mosquitto/production.conf"
-        conf = template.read_text()
-        for key, value in {"@PORT@": "1883", "@BIND@": "0.0.0.0",
-                           "@PASSWD_FILE@": "/etc/mosquitto/lalopa.passwd",
-                           "@ACL_FILE@": "/etc/mosquitto/lalopa.acl"}.items():
-            conf = conf.replace(key, value)
+        from broker.admin import render_production  # stdlib-only: fine before the venv exists
+        conf = render_production(port=1883, bind="0.0.0.0", passwd_file=BROKER_PASSWD,
+                                 acl_file=BROKER_ACL)
+        main_conf = self.path("/etc/mosquitto/mosquitto.conf")
+        conf, clashes = fit_debian_main_conf(conf, main_conf.read_text() if main_conf.exists() else "")
+        for line in clashes:
+            self.out(f"{'todo':10} /etc/mosquitto/mosquitto.conf: comment out '{line}' "
+                     "(our conf.d/lalopa.conf defines the listeners)")
         changed = self.write("/etc/mosquitto/conf.d/lalopa.conf", conf)
         changed |= self.write("/etc/systemd/system/mosquitto.service.d/lalopa.conf",
                               (UNITS / "mosquitto.service.d/lalopa.conf").read_text())
         if changed:
             self.ledger.pop("restart mosquitto", None)
         self.units_changed |= changed
-        for name in ("lalopa.passwd", "lalopa.acl"):
-            if not self.path(f"/etc/mosquitto/{name}").exists():
-                self.out(f"{'todo':10} /etc/mosquitto/{name}: add each device with "
-                         f"'lalopa broker add-device' (docs/DEPLOY.md, step 3)")
+        # add-device (above) made these; mosquitto reads them as group mosquitto, 0640.
+        self.command("broker files owner", ["chown", "root:mosquitto", BROKER_PASSWD, BROKER_ACL])
+        self.command("broker files mode", ["chmod", "0640", BROKER_PASSWD, BROKER_ACL])
 
     def units(self) -> None:
         changed = self.write("/etc/systemd/journald.conf.d/lalopa.conf",
@@ -336,6 +340,24 @@ class Installer:
             # --global enables the user unit for every desktop session, offline.
             self.command("enable --global " + USER_UNITS[self.role][0],
                          ["systemctl", "--global", "enable", USER_UNITS[self.role][0]])
+
+
+# Options Mosquitto refuses to see twice ("Duplicate ... value") that Debian's
+# own /etc/mosquitto/mosquitto.conf already sets before including conf.d/.
+_SINGLE_VALUED = ("persistence", "persistence_location", "persistence_file", "pid_file",
+                  "autosave_interval", "user")
+
+
+def fit_debian_main_conf(drop_in: str, main_conf: str) -> tuple[str, list[str]]:
+    """Drop our lines the main file already sets; return the main file's clashing listeners."""
+    def active(text: str) -> list[str]:
+        return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    main_keys = {ln.split()[0] for ln in active(main_conf)}
+    kept = [ln for ln in drop_in.splitlines()
+            if not (ln.strip() and not ln.lstrip().startswith("#")
+                    and ln.split()[0] in _SINGLE_VALUED and ln.split()[0] in main_keys)]
+    clashes = [ln for ln in active(main_conf) if ln.split()[0] in ("listener", "port")]
+    return "\n".join(kept) + "\n", clashes
 
 
 def _digest(cmd: list[str]) -> str:

@@ -86,7 +86,8 @@ def test_screens_left_screenshots(demo_run):
 
 
 def test_ctrl_c_stops_every_component(tmp_path):
-    """GIVEN a running demo WHEN it gets SIGINT (Ctrl-C) THEN it exits 0 within seconds and no
+    """GIVEN a running demo WHEN the printed admin log-in is used on the dashboard
+    THEN it logs in; WHEN the demo gets SIGINT (Ctrl-C) THEN it exits 0 within seconds and no
     process of the demo is left (server, screens, simulator: each had its own process group)."""
     import os
     import signal
@@ -97,10 +98,14 @@ def test_ctrl_c_stops_every_component(tmp_path):
                             stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
     try:
         deadline = time.monotonic() + 40
+        printed = []
         for line in proc.stdout:
+            printed.append(line)
             if line.startswith("berhenti / stop") or time.monotonic() > deadline:
                 break
-        time.sleep(2)
+        url = next(l.split()[1] for l in printed if l.startswith("dashboard "))
+        user, password = next(l.split()[1:4:2] for l in printed if l.startswith("log-in "))
+        page = _log_in(url, user, password)
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
     finally:
@@ -108,11 +113,24 @@ def test_ctrl_c_stops_every_component(tmp_path):
             proc.kill()
             proc.wait()
     assert proc.returncode == 0
+    assert page.status_code == 200 and "/login" not in page.url
     summary = _json(out / "summary.json")
     assert summary["components"]["server"] is not None
     assert all(code is not None for code in summary["components"].values())
     leftovers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _cmdline_has(p, str(out))]
     assert leftovers == []
+
+
+def _log_in(url: str, user: str, password: str):
+    """Log in to the dashboard like a browser form post (CSRF token from the page)."""
+    import re
+
+    import requests
+    with requests.Session() as web:
+        form = web.get(url + "login", timeout=10).text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        return web.post(url + "login", data={"username": user, "password": password,
+                                             "csrf_token": csrf}, timeout=10)
 
 
 def _cmdline_has(proc_dir: Path, text: str) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from server.install import Installer, Runner, main
+from server.install import Installer, Runner, fit_debian_main_conf, main
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -37,10 +37,13 @@ def test_server_install_plans_and_writes(tmp_path):
     unit = tmp_path / "etc/systemd/system/lalopa-server.service"
     assert "Type=notify" in unit.read_text()
     assert ("/opt/lalopa/venv/bin/lalopa broker add-device --role server --device server "
-            "--site dinkes-claim --password-out /etc/lalopa/mqtt-password") in plan
+            "--site dinkes-claim --passwd-file /etc/mosquitto/lalopa.passwd --acl-file "
+            "/etc/mosquitto/lalopa.acl --password-out /etc/lalopa/mqtt-password") in plan
+    assert "chown root:mosquitto /etc/mosquitto/lalopa.passwd /etc/mosquitto/lalopa.acl" in plan
     assert "chown root:lalopa /etc/lalopa/mqtt-password" in plan
     conf = (tmp_path / "etc/mosquitto/conf.d/lalopa.conf").read_text()
-    assert "listener 1883 0.0.0.0" in conf and "@" not in conf.split("per_listener_settings")[1].split("#")[0]
+    assert "listener 1883 0.0.0.0" in conf and "password_file /etc/mosquitto/lalopa.passwd" in conf
+    assert not any("@" in line for line in conf.splitlines() if not line.startswith("#"))
     assert (tmp_path / "etc/systemd/journald.conf.d/lalopa.conf").exists()
     assert "created    /etc/lalopa/site.toml" in lines
 
@@ -126,3 +129,60 @@ def test_console_script_dispatches(tmp_path):
                           "--dry-run"], capture_output=True, text=True, timeout=20)
     assert out.returncode == 0, out.stderr
     assert "created    /etc/systemd/system/lalopa-button.service" in out.stdout
+
+
+DEBIAN_MAIN_CONF = """# Place your local configuration in /etc/mosquitto/conf.d/
+# (as Debian's, but the broker keeps the test's user: pytest's temp dirs are private)
+user {user}
+persistence true
+persistence_location {dir}/data/
+log_dest stdout
+include_dir {dir}/conf.d
+"""
+
+
+def test_broker_drop_in_starts_under_debians_main_conf(tmp_path):
+    """GIVEN Debian's main mosquitto.conf (which sets persistence) and our conf.d drop-in
+    WHEN a real mosquitto starts with them THEN it accepts the config and listens."""
+    import socket
+    import time
+
+    from broker.admin import render_production
+    from broker.bus import free_port
+    from broker.testing import mosquitto_binary
+    from server.install import fit_debian_main_conf
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "data").mkdir()
+    import getpass
+    main_conf = DEBIAN_MAIN_CONF.format(dir=tmp_path, user=getpass.getuser())
+    (tmp_path / "mosquitto.conf").write_text(main_conf)
+    port = free_port()
+    rendered = render_production(port=port, bind="127.0.0.1", passwd_file=str(tmp_path / "passwd"),
+                                 acl_file=str(tmp_path / "acl"))
+    drop_in, clashes = fit_debian_main_conf(rendered, main_conf)
+    assert clashes == []
+    (tmp_path / "conf.d/lalopa.conf").write_text(drop_in)
+    (tmp_path / "passwd").write_text("")
+    (tmp_path / "acl").write_text("user server\n")
+    for name in ("passwd", "acl"):
+        (tmp_path / name).chmod(0o640)
+    proc = subprocess.Popen([mosquitto_binary(), "-c", str(tmp_path / "mosquitto.conf")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, listening = time.monotonic() + 5, False
+        while time.monotonic() < deadline and proc.poll() is None and not listening:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                listening = True
+            except OSError:
+                time.sleep(0.05)
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=5)[0]
+    assert listening, out
+
+
+def test_listener_in_main_conf_is_reported():
+    """GIVEN a main conf that already defines a listener WHEN fitted THEN it is named as a todo."""
+    _, clashes = fit_debian_main_conf("listener 1883 0.0.0.0\n", "listener 1883 127.0.0.1\n")
+    assert clashes == ["listener 1883 127.0.0.1"]

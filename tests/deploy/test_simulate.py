@@ -79,7 +79,9 @@ def live_server(tmp_path):
     from server.demo import SITE_EXAMPLE, open_all_week
     site = tmp_path / "site.toml"
     site.write_text(open_all_week(SITE_EXAMPLE.read_text()))
-    app = create_app({"LALOPA_SITE": str(site), "LALOPA_DB": str(tmp_path / "q.db"), "TESTING": True})
+    # A day compressed 300x through one kiosk: scale the per-kiosk limit like the demo does.
+    app = create_app({"LALOPA_SITE": str(site), "LALOPA_DB": str(tmp_path / "q.db"), "TESTING": True,
+                      "LALOPA_KIOSK_RATE_PER_MIN": 30 * 300})
     svc = app.extensions["lalopa.queue"]
     tokens = (svc.create_device_token("kiosk-1", "kiosk"), svc.create_device_token("panel-1", "panel"))
     server = create_server(app, host="127.0.0.1", port=0, threads=4)

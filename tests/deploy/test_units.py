@@ -177,3 +177,18 @@ def test_backup_unit_command_makes_a_dated_copy(tmp_path):
     assert result.returncode == 0, result.stderr
     copies = list((tmp_path / "backups").glob("lalopa-20*.db"))
     assert len(copies) == 1 and copies[0].stat().st_size > 0
+
+
+def test_mosquitto_drop_in_verifies_with_debians_unit(tmp_path):
+    """GIVEN Debian's mosquitto.service plus our drop-in WHEN verified THEN it passes and the
+    drop-in's restart policy is what systemd loads."""
+    debian = Path("/lib/systemd/system/mosquitto.service")
+    if not debian.exists():
+        pytest.skip("Debian's mosquitto.service is not installed here (apt-get install mosquitto)")
+    shutil.copy(debian, tmp_path / "mosquitto.service")
+    (tmp_path / "mosquitto.service.d").mkdir()
+    shutil.copy(UNITS / "mosquitto.service.d/lalopa.conf", tmp_path / "mosquitto.service.d/")
+    result = _verify(tmp_path, ["mosquitto.service"])
+    assert result.returncode == 0, result.stderr
+    drop_in = _ini(UNITS / "mosquitto.service.d/lalopa.conf")
+    assert drop_in["Service"]["Restart"] == "always" and "StartLimitBurst" in drop_in["Unit"]
