@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 
 WAKE = pygame.USEREVENT + 1
 GHOST_TAP_S = 0.4        # taps this soon after a screen change are ignored (double taps)
+DEBOUNCE_S = 0.15        # a second tap this soon after an accepted one is a bounce
 REFRESH_S = 60.0         # site/time/queue refresh over HTTP
+RETRY_LOAD_S = 5.0       # until the site has loaded once (the server may boot after us)
 DAY_NAMES = {"id": ("Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"),
              "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 CLOSED_CODES = {"service_closed": "hours", "daily_cap_reached": "cap"}
@@ -48,6 +50,8 @@ class KioskApp:
                  bus=None, size=(800, 480), fullscreen: bool = False, clock=time.monotonic,
                  screenshot_dir: str | None = None):
         self.cfg, self.net, self.printer, self.bus = cfg, net, printer, bus
+        # refreshes run on their own worker, so a slow refresh never delays issuing
+        self.bg = NetWorker(net.client.clone(), wake=net.wake)
         self.clock = clock
         self.screenshot_dir = screenshot_dir
         pygame.init()
@@ -74,6 +78,7 @@ class KioskApp:
         self.busy = False
         now = clock()
         self.last_input = self.screen_since = now
+        self._last_tap = now - DEBOUNCE_S
         self._time_ref: tuple[datetime, float] | None = None
         self._next_refresh = now
         self.printer_status = PrinterStatusPublisher(bus, cfg.device_id) if printer else None
@@ -102,6 +107,7 @@ class KioskApp:
     def start(self) -> None:
         """Start the worker threads and the first fetches."""
         self.net.start()
+        self.bg.start()
         if self.printer:
             self.printer.start()
         if self.bus:
@@ -112,6 +118,7 @@ class KioskApp:
         if self.screenshot_dir:
             self._save_shot()
         self.net.stop()
+        self.bg.stop()
         if self.printer:
             self.printer.stop()
         if self.bus:
@@ -183,12 +190,14 @@ class KioskApp:
                 self.running = False
 
     def tap(self, pos) -> None:
+        """Act on the target under ``pos``, unless locked, a ghost tap or a bounce."""
         now = self.clock()
         self.last_input = now
-        if self.busy or now - self.screen_since < GHOST_TAP_S:
+        if self.busy or now - self.screen_since < GHOST_TAP_S or now - self._last_tap < DEBOUNCE_S:
             return
         for b in self.buttons:
             if b.enabled and b.rect.collidepoint(pos):
+                self._last_tap = now
                 getattr(self, "_on_" + b.action)(b.arg)
                 return
 
@@ -242,14 +251,16 @@ class KioskApp:
     def home(self) -> None:
         self.priority = None
         self.service = None
+        self.request_id = None
         self.error_text = None
         self.go("home" if self.site else "loading")
 
     # -- results from the workers ------------------------------------------------
 
     def _drain_results(self) -> None:
-        while not self.net.results.empty():
-            self._on_net(self.net.results.get())
+        for worker in (self.net, self.bg):
+            while not worker.results.empty():
+                self._on_net(worker.results.get())
         if self.printer:
             while not self.printer.results.empty():
                 res = self.printer.results.get()
@@ -280,7 +291,7 @@ class KioskApp:
             self.request_id = None
             self.go("confirm")
             self._print()
-            self.net.submit("queue")
+            self.bg.submit("queue")
             return
         err = res.error
         if isinstance(err, ServerRefused) and err.code in CLOSED_CODES:
@@ -360,9 +371,10 @@ class KioskApp:
         return (", ".join(parts) + " " + self.site.tz_label).strip()
 
     def _refresh(self) -> None:
-        self._next_refresh = self.clock() + REFRESH_S
-        for kind in ("site", "server_time", "queue"):
-            self.net.submit(kind)
+        self._next_refresh = self.clock() + (REFRESH_S if self.site else RETRY_LOAD_S)
+        if self.bg.jobs.empty():   # never pile up refreshes behind a dead server
+            for kind in ("site", "server_time", "queue"):
+                self.bg.submit(kind)
 
     def _timers(self) -> None:
         now = self.clock()

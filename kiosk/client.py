@@ -132,12 +132,19 @@ class ServerClient:
 
     def __init__(self, base_url: str, token: str, *, connect_timeout_s: float = 2.0,
                  read_timeout_s: float = 4.0, attempts: int = 3, backoff_s: float = 0.3):
+        self._args = (base_url, token, connect_timeout_s, read_timeout_s, attempts, backoff_s)
         self.base = base_url.rstrip("/")
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.timeout = (connect_timeout_s, read_timeout_s)
         self.attempts = max(1, attempts)
         self.backoff_s = backoff_s
+
+    def clone(self) -> "ServerClient":
+        """Same server and settings, own session: one client per worker thread."""
+        url, token, ct, rt, attempts, backoff = self._args
+        return ServerClient(url, token, connect_timeout_s=ct, read_timeout_s=rt,
+                            attempts=attempts, backoff_s=backoff)
 
     def _request(self, method: str, path: str, **kw) -> tuple[int, dict]:
         last = None

@@ -25,6 +25,7 @@ from .ticket import TicketData, render_ticket
 log = logging.getLogger(__name__)
 
 QUERYABLE = ("network", "usb", "serial")
+SILENT_LIMIT = 3   # consecutive unanswered status queries before we stop asking
 
 
 class KioskPrinterError(OSError):
@@ -119,7 +120,8 @@ class PrintWorker(threading.Thread):
         self.results: queue.Queue = queue.Queue()
         self.status = "unknown"
         self.device = None
-        self._answers = conf.backend in QUERYABLE   # False once it stayed silent
+        self._answers = conf.backend in QUERYABLE   # False once it stayed silent SILENT_LIMIT times
+        self._silences = 0
         self._halt = threading.Event()
 
     # -- called from the UI thread -------------------------------------------
@@ -190,8 +192,12 @@ class PrintWorker(threading.Thread):
         except Exception as exc:
             self._close()
             raise KioskPrinterError("offline", f"status query failed: {exc}") from exc
-        if status == "unknown":
-            self._answers = False   # don't wait for a silent printer on every ticket
+        # a printer that never answers DLE EOT must not cost a timeout on every ticket,
+        # but one slow reply is not enough to stop asking
+        self._silences = self._silences + 1 if status == "unknown" else 0
+        if self._silences >= SILENT_LIMIT:
+            log.info("printer does not answer status queries; status stays unknown")
+            self._answers = False
         return status
 
     def _poll(self) -> None:

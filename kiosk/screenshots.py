@@ -90,7 +90,8 @@ def _one_size(url, token, size, out, tmp):
     _tap(app, "take", "A")                                # issuing, then confirm
     _pump(app, lambda: app.print_state == "printed")
     app.stop()
-    broken = _kiosk(url, token, size, out, {"backend": "file", "path": os.path.join(tmp, "no", "lp0")})
+    scratch = os.path.join(tmp, "scratch")
+    broken = _kiosk(url, token, size, scratch, {"backend": "file", "path": os.path.join(tmp, "no", "lp0")})
     _pump(broken, lambda: broken.screen == "home")
     _tap(broken, "lang")
     _tap(broken, "service", "C")
@@ -99,7 +100,15 @@ def _one_size(url, token, size, out, tmp):
     _tap(broken, "lang")
     _tap(broken, "done")
     broken.stop()
+    _keep(scratch, out, "confirm-failed")
 
+
+def _keep(scratch: str, out: str, prefix: str) -> None:
+    """Copy only the named screen from a helper kiosk's folder (its other screens would
+    overwrite the main walk-through's pictures)."""
+    import shutil
+    for path in Path(scratch).glob(prefix + "-*.png"):
+        shutil.move(str(path), os.path.join(out, path.name))
 
 def make_all(out: str = "docs/kiosk") -> list[str]:
     """Write the PNGs into ``out``; returns their paths."""
@@ -115,10 +124,10 @@ def make_all(out: str = "docs/kiosk") -> list[str]:
         try:
             for size in SIZES:
                 _one_size(url, token, size, out, tmp)
-                _error(url, token, srv, size, out)
+                _error(url, token, srv, size, out, tmp)
                 srv = _restart(srv)
                 url = f"http://127.0.0.1:{srv.server_port}"
-                _closed(url, token, clock, size, out)
+                _closed(url, token, clock, size, out, tmp)
             site = SiteInfo.from_json(svc.site.public())
         finally:
             srv.shutdown()
@@ -128,9 +137,10 @@ def make_all(out: str = "docs/kiosk") -> list[str]:
     return _shrink(out)
 
 
-def _error(url, token, srv, size, out):
+def _error(url, token, srv, size, out, tmp):
     """The error screen: the server goes away after the kiosk loaded."""
-    app = _kiosk(url, token, size, out, {"backend": "none"})
+    scratch = os.path.join(tmp, "scratch")
+    app = _kiosk(url, token, size, scratch, {"backend": "none"})
     _pump(app, lambda: app.screen == "home")
     srv.shutdown()
     srv.server_close()
@@ -138,6 +148,7 @@ def _error(url, token, srv, size, out):
     _tap(app, "take", "B")
     _pump(app, lambda: app.screen == "error")
     app.stop()
+    _keep(scratch, out, "error")
 
 
 def _restart(srv):
@@ -148,13 +159,15 @@ def _restart(srv):
     return new
 
 
-def _closed(url, token, clock, size, out):
+def _closed(url, token, clock, size, out, tmp):
     """The closed screen: the server's clock says Sunday."""
+    scratch = os.path.join(tmp, "scratch")
     clock.jump(6 * 86400)
-    app = _kiosk(url, token, size, out, {"backend": "none"})
+    app = _kiosk(url, token, size, scratch, {"backend": "none"})
     _pump(app, lambda: app.screen == "closed")
     app.stop()
     clock.jump(-6 * 86400)
+    _keep(scratch, out, "closed")
 
 
 def _shrink(out: str) -> list[str]:

@@ -173,7 +173,7 @@ def make_kiosk():
         printer = None
         if printer_port is not None:
             printer = PrintWorker(PrinterConf(backend="network", host="127.0.0.1", port=printer_port,
-                                              timeout_s=1.0, poll_s=60))
+                                              timeout_s=3.0, poll_s=60))
         net = NetWorker(ServerClient(url, token, connect_timeout_s=0.5, read_timeout_s=2.0,
                                      attempts=2, backoff_s=0.05))
         app = KioskApp(cfg, net=net, printer=printer, bus=bus, size=size, clock=MonoClock())

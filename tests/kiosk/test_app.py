@@ -192,3 +192,28 @@ def test_closed_outside_hours_by_server_time(real_server, server_clock, make_kio
     pump(app, lambda: app.screen == "closed")
     assert app.closed_reason == "hours" and app.buttons == []
     assert app.hours_text() == "Sen-Kam 08:00-15:00, Jum 08:00-11:30 WIB"
+
+
+def test_bouncing_toggle_counts_once(real_server, make_kiosk):
+    """GIVEN a bouncy panel WHEN the priority chip reports two taps 50 ms apart THEN it is on,
+    not toggled back off; a deliberate second tap later turns it off."""
+    app = make_kiosk(real_server.url, real_server.token)
+    pump(app, lambda: at_home(app))
+    finger(app, "priority", "lansia")
+    finger(app, "priority", "lansia", advance=0.05)
+    assert app.priority == "lansia"
+    finger(app, "priority", "lansia", advance=0.5)
+    assert app.priority is None
+
+
+def test_kiosk_booting_before_server_loads_when_it_appears(real_server, make_kiosk):
+    """GIVEN the kiosk starts while the server is still down WHEN the server comes up
+    THEN within the next retry (5 s) the kiosk shows the home screen."""
+    real_server.stop()
+    app = make_kiosk(real_server.url, real_server.token)
+    pump(app, lambda: app.bg.jobs.empty() and app.bg.results.empty(), timeout=8)
+    app.step()
+    assert app.screen == "loading"
+    real_server.start()
+    app.clock.t += 6
+    pump(app, lambda: at_home(app))
