@@ -47,8 +47,13 @@ class Server:
         self.expiry: list[int | None] = []
         self.bus = BusClient(site=site_id, role="server", device="test-server", port=port)
         self.bus.subscribe(self.bus.topics.command(counter), self._on_command)
+        # Subscribed after the command topic: once a probe comes back, both are active.
+        probe, probes = f"{self.bus.topics.base}/test/probe", []
+        self.bus.subscribe(probe, lambda m: probes.append(m.payload))
         self.bus.start()
         assert self.bus.connected.wait(5), "test server could not connect"
+        self.bus.publish(probe, b"probe", qos=1)
+        assert wait_for(lambda: probes, 5, bus=self.bus), "test server's subscriptions not active"
 
     def _on_command(self, msg) -> None:
         self.commands.append(decode(CounterCommand, msg.payload))

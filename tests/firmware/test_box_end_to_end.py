@@ -87,13 +87,18 @@ def test_republished_command_never_calls_twice(stack, calls, make_box, mock_fact
         svc.issue("A", request_id=f"k-{n}", device="kiosk-1")
     assert run_until(box, lambda: box.server_time.offset_ms is not None and box.state.waiting == 2)
     raw: list[bytes] = []
+    probes: list[bytes] = []
     spy = BusClient(site=site_id, role="server", device="spy", port=mosquitto.port)
     spy.subscribe(spy.topics.command(1), lambda m: raw.append(m.payload))
+    # Subscribed after the command topic: once a probe comes back, both are active.
+    spy.subscribe(f"{spy.topics.base}/test/probe", lambda m: probes.append(m.payload))
     spy.start()
     try:
         assert spy.connected.wait(5)
+        spy.publish(f"{spy.topics.base}/test/probe", b"probe", qos=1)
+        assert wait_for(lambda: probes, 5, bus=spy)
         tap(mock_factory, PINS["next"])
-        assert run_until(box, lambda: box.results and raw, others=[watch, spy])
+        assert run_until(box, lambda: box.results and raw, others=[watch, spy]), (box.results, raw)
         cmd = decode(CounterCommand, raw[0])
         spy.publish(spy.topics.command(1), encode(cmd), qos=1)
         run_until(box, lambda: False, 1.0, others=[watch, spy])

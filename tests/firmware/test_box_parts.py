@@ -107,3 +107,24 @@ def test_skip_sends_no_show_and_ignores_presses_while_waiting(make_box, server, 
     tap(mock_factory, PINS["recall"])
     assert run_until(box, lambda: len(server.commands) == 2, others=[server.bus])
     assert server.commands[1].action == "recall"
+
+
+def test_keyboard_keys_drive_the_mock_pins(make_box, server, mock_factory, clock):
+    """GIVEN a box on mock pins with hold_s = 0.2 s and the keyboard stand-in
+    WHEN 'N' (hold NEXT) is typed, then, after the cooldown, 'r'
+    THEN a 'finish' and then a 'recall' command go out through gpiozero's real callbacks."""
+    from firmware.keys import KeyDriver
+
+    box = make_box(timing={"hold_s": 0.2})
+    keys = KeyDriver(box)
+    assert keys.key("N") is True
+    assert run_until(box, lambda: server.commands, others=[server.bus])
+    server.state(last=CommandResult(id=server.commands[0].id, ok=True))
+    assert run_until(box, lambda: box.pending is None, others=[server.bus])
+    clock.advance(1.5)
+    keys.key("r")
+    assert run_until(box, lambda: len(server.commands) == 2, others=[server.bus])
+    assert [c.action for c in server.commands] == ["finish", "recall"]
+    assert keys.key("q") is False
+    box.step(0)
+    assert box._stopping

@@ -55,13 +55,13 @@ def test_keys_from_stdin_press_next_once_and_quit(tmp_path, site_id, mosquitto, 
         proc.stdin.write("..q\n")
         proc.stdin.flush()
         out, _ = proc.communicate(timeout=10)
+        assert wait_for(lambda: seen[-1:] == ["offline"], 3, bus=watch), seen
     finally:
         proc.kill()
         watch.stop()
     assert proc.returncode == 0, out
     server.pump(0.3)
     assert [c.action for c in server.commands] == ["next"]
-    assert wait_for(lambda: seen[-1:] == ["offline"], 3, bus=watch) or seen[-1] == "offline"
     assert "sent next as box-01:" in out
 
 
