@@ -68,8 +68,8 @@ def do_close(tx: Tx, cmd: Command):
                                        "Selesaikan atau alihkan nomor antrean sekarang sebelum menutup loket.")
     if _status(tx, n) != "closed":
         _set_counter(tx, n, "closed")
-        tx.conn.execute("UPDATE counter_sessions SET closed_ms = ? WHERE counter = ? AND closed_ms IS NULL",
-                        (tx.now_ms, n))
+        tx.conn.execute("UPDATE counter_sessions SET closed_ms = ? WHERE service_day = ? AND counter = ?"
+                        " AND closed_ms IS NULL", (tx.now_ms, tx.day, n))
         tx.event("closed", counter=n, device=cmd.device, user_id=cmd.user_id)
     return None, None
 

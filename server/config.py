@@ -195,7 +195,7 @@ def _parse_service(c: _Checker, data: Any, i: int) -> Service:
     return Service(prefix, c.text(data, "name_id", p, required=True),
                    c.text(data, "name_en", p, required=True),
                    c.texts(data, "requirements", p), c.texts(data, "flow", p),
-                   c.positive(data, "start_number", p, 1, minimum=0),
+                   c.positive(data, "start_number", p, 1),
                    c.positive(data, "daily_cap", p, None))
 
 

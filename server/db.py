@@ -42,10 +42,18 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite has already rolled back after SQLITE_FULL/IOERR; a second ROLLBACK
+        # would raise "no transaction is active" and hide the real error.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+
+
+def _is_full(exc: sqlite3.Error) -> bool:
+    """SQLITE_FULL (13): the disk, or the max_page_count limit, has no room."""
+    return getattr(exc, "sqlite_errorcode", None) == 13 or "full" in str(exc).lower()
 
 
 def migration_files(directory: Path = MIGRATIONS_DIR) -> list[Path]:
@@ -121,8 +129,15 @@ class Database:
 
     def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn(conn)`` inside one ``BEGIN IMMEDIATE`` transaction, one writer at a time."""
-        with self._write_lock, transaction(self._writer):
-            return fn(self._writer)
+        try:
+            with self._write_lock, transaction(self._writer):
+                return fn(self._writer)
+        except sqlite3.OperationalError as exc:
+            if _is_full(exc):  # disk or max_page_count full: nothing was written
+                log.error("database full: %s", exc)
+                from server.errors import StorageFull
+                raise StorageFull() from exc
+            raise
 
     def read(self) -> sqlite3.Connection:
         """This thread's read connection (WAL: readers never block the writer)."""

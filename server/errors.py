@@ -57,9 +57,6 @@ CounterDoesNotServe = _error("CounterDoesNotServe", "counter_does_not_serve", 40
                              "This counter does not serve that service.")
 UnknownTicket = _error("UnknownTicket", "unknown_ticket", 404,
                        "Nomor antrean tidak ditemukan.", "Ticket not found.")
-CounterPaused = _error("CounterPaused", "counter_paused", 409,
-                       "Loket sedang istirahat. Lanjutkan dulu sebelum memanggil.",
-                       "The counter is paused. Resume it before calling.")
 Unauthorized = _error("Unauthorized", "unauthorized", 401,
                       "Akses ditolak: token tidak valid.", "Access denied: invalid token.")
 Forbidden = _error("Forbidden", "forbidden", 403,
@@ -68,6 +65,14 @@ Forbidden = _error("Forbidden", "forbidden", 403,
 IdempotencyConflict = _error("IdempotencyConflict", "idempotency_conflict", 409,
                              "ID permintaan sudah dipakai untuk permintaan lain.",
                              "The request id was already used for a different request.")
+
+# 409, not 507: the kiosk shows a 4xx's message to the resident and does not retry,
+# and retrying cannot help until someone frees space (see tests/faults/test_disk_full.py).
+StorageFull = _error("StorageFull", "storage_full", 409,
+                     "Penyimpanan server penuh, nomor antrean tidak dapat dibuat. "
+                     "Silakan hubungi petugas.",
+                     "The server's storage is full, so no queue number can be issued. "
+                     "Please call a staff member.")
 
 
 class ConfigError(Exception):

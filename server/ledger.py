@@ -47,6 +47,7 @@ class Tx:
     now_ms: int
     day: str
     changes: list = field(default_factory=list)
+    jump: dict | None = None  # set when this transaction's clock reading saw a jump
 
     @classmethod
     def begin(cls, conn: sqlite3.Connection, site: Site, reading: Reading) -> "Tx":
@@ -68,8 +69,8 @@ class Tx:
                 log.warning("clock says %s but day %s is already open; staying on %s",
                             clock_day, current, current)
         if reading.jump_s is not None:
-            tx.event("clock_jump", detail={"jump_s": round(reading.jump_s, 3),
-                                           "clock_day": clock_day})
+            tx.jump = {"jump_s": round(reading.jump_s, 3), "clock_day": clock_day}
+            tx.event("clock_jump", detail=tx.jump)
             log.warning("wall clock jumped by %.1f s", reading.jump_s)
         return tx
 

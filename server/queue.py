@@ -60,7 +60,14 @@ class QueueService:
             holder["tx"] = tx
             return fn(tx)
 
-        result = self.db.write(run)
+        try:
+            result = self.db.write(run)
+        except Exception:
+            tx = holder.get("tx")
+            if tx is not None and tx.jump is not None:  # keep the jump even if the request failed
+                self.db.write(lambda conn: Tx(conn, self.site, tx.now_ms, tx.day).event(
+                    "clock_jump", detail=tx.jump))
+            raise
         for change in holder["tx"].changes:
             for listener in list(self._listeners):
                 try:

@@ -48,6 +48,7 @@
   }
   function renderDevices(snap) {
     document.getElementById("no-bridge").hidden = snap.bridge;
+    document.getElementById("devices").parentNode.hidden = !snap.bridge;
     var body = document.querySelector("#devices tbody"); body.textContent = "";
     (snap.devices || []).forEach(function (d) {
       var tr = L.el("tr", {"data-device": d.device});

@@ -18,7 +18,7 @@
   }
   function clock(iso) { return iso ? iso.substr(11, 5) : "–"; }
   function connect(urls, onState, onConn) {
-    var source = null, retryMs = 2000;
+    var source = null, retryMs = 2000, pollTimer = null;
     function open() {
       source = new EventSource(urls.events);
       source.addEventListener("state", function (ev) {
@@ -27,14 +27,21 @@
       source.onerror = function () {
         onConn(false);
         if (source.readyState === EventSource.CLOSED) {
-          // the browser gave up (e.g. a 401 after the session expired): check and retry ourselves
+          // the browser gave up (a 401 after the session expired, or 503 when the server has no
+          // stream slot free): poll the snapshot meanwhile and retry the stream with back-off
           source = null;
-          fetch(urls.state, {credentials: "same-origin"}).then(function (r) {
-            if (r.status === 401) { window.location = urls.login + "?next=" + encodeURIComponent(location.pathname); }
-          }).catch(function () {});
+          poll();
           setTimeout(open, retryMs); retryMs = Math.min(retryMs * 2, 30000);
         }
       };
+    }
+    function poll() {
+      fetch(urls.state, {credentials: "same-origin"}).then(function (r) {
+        if (r.status === 401) { window.location = urls.login + "?next=" + encodeURIComponent(location.pathname); return; }
+        if (r.ok) { r.json().then(onState); }
+      }).catch(function () {});
+      clearTimeout(pollTimer);  // one polling loop at most
+      pollTimer = setTimeout(function () { if (source === null) { poll(); } }, 3000);
     }
     open();
   }

@@ -45,7 +45,8 @@ def init_web(app: Flask) -> None:
     app.config.setdefault("SESSION_COOKIE_NAME", "lalopa_session")
 
     app.extensions["lalopa.users"] = UserStore(svc.db)
-    hub = app.extensions["lalopa.hub"] = Hub()
+    hub = app.extensions["lalopa.hub"] = Hub(int(app.config.get(
+        "LALOPA_SSE_MAX_STREAMS", os.environ.get("LALOPA_SSE_MAX_STREAMS", 6))))
     svc.add_listener(hub.notify)
     editor = app.extensions["lalopa.site_editor"] = SiteEditor(
         svc, svc.site, on_change=lambda site: _site_changed(app, site))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, render_template
 
 from server.web.i18n import js_strings, lang
-from server.web.live import dashboard_snapshot, sse_stream
+from server.web.live import dashboard_snapshot, limited, sse_stream
 from server.web.security import require
 
 bp = Blueprint("lalopa_dashboard", __name__)
@@ -46,6 +46,13 @@ def events():
 
 
 def sse_response(stream) -> Response:
+    """An event-stream response, or 503 when all stream slots are taken (the page then polls)."""
+    stream = limited(stream, current_app.extensions["lalopa.hub"])
+    if stream is None:
+        resp = jsonify({"error": {"code": "busy", "message_id": "Server sibuk; halaman memperbarui"
+                                  " secara berkala.", "message_en": "Server busy; the page polls instead."}})
+        resp.status_code = 503
+        return resp
     resp = Response(stream, mimetype="text/event-stream")
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["X-Accel-Buffering"] = "no"  # a reverse proxy must not buffer the stream

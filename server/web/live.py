@@ -20,11 +20,16 @@ STREAM_MAX_S = 300.0  # end a stream now and then; EventSource reconnects (frees
 
 
 class Hub:
-    """A version counter with a condition: ``notify`` bumps it, ``wait`` sleeps until it moves."""
+    """A version counter with a condition: ``notify`` bumps it, ``wait`` sleeps until it moves.
 
-    def __init__(self):
+    It also caps the number of open event streams: each one holds a server
+    worker thread (waitress has 8 by default), so past ``max_streams`` the
+    pages fall back to polling instead of starving the API of threads."""
+
+    def __init__(self, max_streams: int = 6):
         self._cond = threading.Condition()
         self.version = 0
+        self.slots = threading.BoundedSemaphore(max_streams)
 
     def notify(self, change: dict | None = None) -> None:
         with self._cond:
@@ -46,6 +51,19 @@ def sse_stream(build: Callable[[], dict], hub: Hub, tick_s: float = TICK_S,
         seen = hub.version
         yield f"event: state\ndata: {json.dumps(build(), separators=(',', ':'))}\n\n"
         hub.wait(seen, tick_s)
+
+
+def limited(stream: Iterator[str], hub: Hub) -> Iterator[str] | None:
+    """``stream`` holding one of the hub's slots until it ends or the client goes; None when full."""
+    if not hub.slots.acquire(blocking=False):
+        return None
+
+    def run():
+        try:
+            yield from stream
+        finally:  # runs when the server closes the response (client gone) too
+            hub.slots.release()
+    return run()
 
 
 def _txt(lang: str, key: str, **fmt) -> str:
@@ -117,10 +135,14 @@ def waiting_list(svc, prefixes: tuple[str, ...], limit: int = 30) -> list[dict]:
         return []
     day = svc.now()["service_day"]
     marks = ",".join("?" * len(prefixes))
+    # the counter's services in its preference order, then priority, then arrival: close to
+    # (not exactly, with interleaving) the order the queue policy will call them
+    pref = " ".join(f"WHEN ? THEN {i}" for i in range(len(prefixes)))
     rows = svc.db.read().execute(
         f"SELECT number, service, priority, issued_ms FROM tickets WHERE service_day = ? AND"
         f" status = 'waiting' AND service IN ({marks})"
-        f" ORDER BY (priority IS NULL), queue_order LIMIT ?", (day, *prefixes, limit)).fetchall()
+        f" ORDER BY CASE service {pref} END, (priority IS NULL), queue_order LIMIT ?",
+        (day, *prefixes, *prefixes, limit)).fetchall()
     now_ms = svc.now()["epoch_ms"]
     return [{"number": r["number"], "service": r["service"], "priority": r["priority"],
              "wait_s": max(0, (now_ms - r["issued_ms"]) // 1000)} for r in rows]

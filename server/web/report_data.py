@@ -59,9 +59,14 @@ def build(svc, users, start: date, end: date) -> dict:
               "services": [_row("service", p, s.name_id, rng["totals"]["services"].get(p, {}))
                            for p, s in ((x.prefix, x) for x in site.services)],
               "counters": [], "verifiers": [], "hours": [], "waits": []}
+    by_service = _group(tickets, "service")
+    for row in report["services"]:  # the range API has no per-service target share
+        row["within_target"] = _figures(by_service.get(row["key"], []), target_s)["within_target"]
     by_counter = _group(tickets, "counter")
     for c in site.counters:
-        row = _row("counter", str(c.number), c.name, _figures(by_counter.get(c.number, []), target_s))
+        if c.number not in by_counter:
+            continue  # a counter that served nobody in the range adds only noise
+        row = _row("counter", str(c.number), c.name, _figures(by_counter[c.number], target_s))
         row["issued"] = None  # tickets are issued to services, not counters
         report["counters"].append(row)
     for uid, mine in sorted(_group(tickets, "user_id").items()):

@@ -26,19 +26,22 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 PASSWORD = "contoh-sandi-demo-1"  # a throw-away database only
 
 
-def build_demo(tmp: str, start: datetime | None = None):
+def build_demo(tmp: str, start: datetime | None = None, config: dict | None = None):
     """A QueueService + app with a played sample morning; returns (app, svc, clock, user ids)."""
     from server.app import create_app
     clock = FakeClock(start or datetime(2026, 11, 23, 8, 0, tzinfo=ZoneInfo("Asia/Jakarta")))
     db = os.path.join(tmp, "lalopa.db")
     svc = QueueService(db, load_site(EXAMPLE_SITE), clock)
-    app = create_app({"LALOPA_QUEUE": svc, "LALOPA_DB": db, "LALOPA_SSE_TICK_S": 1.0})
+    app = create_app({"LALOPA_QUEUE": svc, "LALOPA_DB": db, "LALOPA_SSE_TICK_S": 1.0, **(config or {})})
     users = app.extensions["lalopa.users"]
     ids = {"admin": users.create("admin", "admin", PASSWORD),
            "supervisor": users.create("supervisor", "supervisor", PASSWORD)}
     verifiers = {n: users.create(f"verif{n}", "verifier", PASSWORD, counter=n) for n in (1, 2, 3, 4, 5, 15)}
     ids.update({f"verif{n}": uid for n, uid in verifiers.items()})
     play_day(svc, clock, verifiers, minutes=100, arrivals_per_min=0.9)
+    ticket = svc.counter_state(4)["ticket"]
+    for step in (("start",) if ticket and ticket["status"] == "called" else ()) + (("finish",) if ticket else ()):
+        svc.counter_action(4, step, command_id=f"shot-{step}", device="sampleday", user_id=verifiers[4])
     svc.counter_action(4, "pause", command_id="shot-pause", device="sampleday",
                        user_id=verifiers[4], reason="Sholat")
     return app, svc, clock, ids

@@ -2,7 +2,9 @@
 import dataclasses
 import itertools
 import tempfile
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -10,8 +12,8 @@ from server import errors
 from server.clock import FakeClock
 from server.policy import PRIORITIES
 from server.queue import QueueService
-from conftest import MONDAY_9
 
+MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
 OPS = st.lists(st.one_of(
     st.tuples(st.just("issue"), st.one_of(st.none(), st.none(), st.sampled_from(PRIORITIES))),
     st.tuples(st.just("call"), st.integers(1, 3))), max_size=40)
@@ -80,14 +82,14 @@ def check(site, issued, calls):
         assert waited <= bound, (number, waited, bound)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=OPS, ratio=st.integers(1, 4))
 def test_interleave_policy(site, ops, ratio):
     s = dataclasses.replace(site, priority_policy="interleave", priority_ratio=ratio, hours={})
     check(s, *run_day(s, ops))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=OPS)
 def test_strict_policy(site, ops):
     s = dataclasses.replace(site, priority_policy="strict", hours={})

@@ -59,3 +59,13 @@ def test_four_digit_numbers(make_service, driver, site):
     d = driver(make_service(services=(svc_a, *site.services[1:])))
     assert d.issue("A")["number"] == "A-999"
     assert d.issue("A")["number"] == "A-1000"
+
+
+def test_jump_is_logged_even_when_the_request_fails(drive, svc, clock):
+    import pytest
+    from server import errors
+    drive.act(1, "open")  # a first reading, so the next one can be compared
+    clock.jump(-600)
+    with pytest.raises(errors.NothingWaiting):
+        drive.act(1, "next")
+    assert len(_events(svc, "clock_jump")) == 1

@@ -1,0 +1,183 @@
+"""``lalopa bench [--quick] [--out docs/BENCHMARKS.md]``: measure the real system, write the report.
+
+Four parts, each against real components (a private Mosquitto, the real
+QueueService, bridge and server CLI, the real board/kiosk/box CLIs):
+
+1. press -> call latency over the bus, beside a floor measured in the same run;
+2. ticket issue over HTTP with 4 keep-alive clients (p50/p99, tickets/s);
+3. statistics (day view, 30-day report) over 10 k / 100 k / 1 M tickets of history;
+4. resident memory of every program and idle CPU of board and kiosk.
+
+A part that cannot run (a component missing or failing) is reported as not
+measured with the reason; the others still run. Targets and the reason for
+every miss are in the document.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from server.benchlib.report import Row, Section, render
+
+FULL = {"calls": 1000, "http_s": 15.0, "sizes": (10_000, 100_000, 1_000_000), "idle_s": 10.0}
+QUICK = {"calls": 300, "http_s": 5.0, "sizes": (10_000, 100_000), "idle_s": 5.0}
+BROKER_CONFIG = "set_tcp_nodelay true"  # as in broker/mosquitto/*.conf
+
+
+def _ms(x: float) -> str:
+    return f"{x:.2f} ms"
+
+
+def bench_latency(plan: dict, work: Path) -> Section:
+    from broker.testing import Mosquitto
+    from server.benchlib.latency import measure_floor, measure_press_to_call
+    sec = Section("Press → call latency", (
+        f"A button-box BusClient publishes `next` on `counter/<n>/command` (16 counters in turn, "
+        f"{plan['calls']} calls after 50 warm-up, 20 ms apart so each press finds the bridge idle); "
+        "the real bridge (server/bridge.py) applies it through QueueService (one BEGIN IMMEDIATE "
+        "transaction, WAL, synchronous=FULL) and publishes the call; a display BusClient times "
+        "its arrival in its owner thread. Floor: the same two clients and broker, one durable "
+        "SQLite commit (WAL, FULL) plus a raw publish → receive. Private Mosquitto "
+        f"(`{BROKER_CONFIG}`)."))
+    broker = Mosquitto(extra_config=BROKER_CONFIG).start()
+    try:
+        floor = measure_floor(broker.port, plan["calls"])
+        call = measure_press_to_call(broker.port, plan["calls"], work)
+    finally:
+        broker.cleanup()
+    ratio = call["p50"] / floor["p50"]
+    why_p50 = ("The server's share (decode, idempotency lookup, the `next` transaction with its "
+               "queue reads, the wait estimate, JSON) costs a few ms of Python on top of one "
+               "commit; the floor has none of it. Still far below what a person notices.")
+    sec.rows += [
+        Row("floor p50 / p99", f"{_ms(floor['p50'])} / {_ms(floor['p99'])}"),
+        Row("press → call p50", f"{_ms(call['p50'])} ({ratio:.1f}× floor)", "≤ 2× floor p50",
+            ratio <= 2.0, why_p50),
+        Row("press → call p99", _ms(call["p99"]), "< 10 ms", call["p99"] < 10.0,
+            "Tail from the shared 2-core machine (scheduler and fsync jitter)."),
+        Row("press → call max", _ms(call["max"])),
+        Row("calls measured", str(call["n"]), f"≥ {plan['calls']}", call["n"] >= plan["calls"]),
+        Row("call seq strictly increasing", str(call["strictly_increasing_seq"]), "True",
+            call["strictly_increasing_seq"]),
+    ]
+    sec.notes.append(f"Bridge counters: {call['bridge_stats']}.")
+    sec.notes.append("Nagle's algorithm was found adding ~40 ms per hop (calls waited for delayed "
+                     "ACKs behind retained state): fixed by TCP_NODELAY in broker/bus.py and "
+                     "`set_tcp_nodelay true` in both Mosquitto configs.")
+    return sec
+
+
+def bench_http(plan: dict, work: Path) -> Section:
+    from server.benchlib.http import measure_issue
+    sec = Section("Ticket issue over HTTP", (
+        f"`lalopa server` (waitress, 8 threads) on a fresh DB; 4 client threads, each a keep-alive "
+        f"http.client connection with its own kiosk token, POST /api/v1/tickets for "
+        f"{plan['http_s']:.0f} s. Clients and server share the same cores. The per-kiosk rate "
+        "limit is switched off for this run (LALOPA_KIOSK_RATE_PER_MIN=0): by design it refuses "
+        "a kiosk asking for more than a burst of tickets."))
+    r = measure_issue(work, clients=4, seconds=plan["http_s"])
+    sec.rows += [
+        Row("throughput", f"{r['per_s']:.0f} tickets/s", "≥ 500 tickets/s", r["per_s"] >= 500,
+            "Each ticket is one fsync'd commit plus Flask/waitress request handling in one "
+            "Python process (GIL); the 4 clients run on the same 2 cores. A real site needs "
+            "< 1 ticket/s (400 a day), so this is ~100× headroom."),
+        Row("latency p50 / p99", f"{_ms(r['p50'])} / {_ms(r['p99'])}"),
+        Row("tickets issued", str(r["n"])),
+        Row("failed requests", str(r["failures"]), "0", r["failures"] == 0, str(r["first_failure"])),
+    ]
+    return sec
+
+
+def bench_stats(plan: dict, work: Path) -> Section:
+    from server.benchlib.stats_scale import measure_stats
+    sec = Section("Statistics at scale", (
+        "History generated straight into the server's schema (server/benchlib/history.py: "
+        "`executemany` in one transaction, 400 tickets a day, 16 counters, 2 events per ticket). "
+        "Day view = `QueueService.day_stats` of the last day (what GET /api/v1/stats/day and the "
+        "dashboard call); 30-day report = `range_stats` over the last 30 days. Medians."))
+    rows = measure_stats(work, plan["sizes"])
+    base = rows[0]["day_ms"]
+    for r in rows:
+        label = f"{r['tickets']:,} tickets ({r['days']} days, {r['db_mb']:.0f} MB, loaded in {r['load_s']:.1f} s)"
+        sec.rows.append(Row(f"day view, {label}", _ms(r["day_ms"]), "< 50 ms", r["day_ms"] < 50,
+                            "The day view reads every ticket of the day in Python."))
+        sec.rows.append(Row(f"30-day report, {r['tickets']:,} tickets", _ms(r["range_ms"])))
+    growth = rows[-1]["day_ms"] / base
+    sec.rows.append(Row("day view growth, largest / smallest history", f"{growth:.2f}×",
+                        "≤ 1.5× (flat)", growth <= 1.5,
+                        "A query of the day view is not served by an index on service_day."))
+    return sec
+
+
+def bench_resources(plan: dict, work: Path) -> Section:
+    from broker.testing import Mosquitto
+    from server.benchlib.resources import measure_resources
+    sec = Section("Resources after warm-up", (
+        "Each program runs through its own CLI as a subprocess from its shipped example config "
+        "(ports, site and paths changed): `lalopa server` with the MQTT bridge, `lalopa display "
+        "run --windowed 1920x1080`, `lalopa kiosk run --windowed 1280x800`, `lalopa button run "
+        "--no-keys`, under SDL dummy drivers and gpiozero's mock pins. RSS = VmRSS from "
+        f"/proc/<pid>/status after 8 s; idle CPU = utime+stime from /proc/<pid>/stat over "
+        f"{plan['idle_s']:.0f} s with no calls."))
+    broker = Mosquitto(extra_config=BROKER_CONFIG).start()
+    try:
+        r = measure_resources(work, broker.port, idle_s=plan["idle_s"])
+    finally:
+        broker.cleanup()
+    limits = {"server": 80, "board": 150, "kiosk": 150, "button box": 40}
+    for name, limit in limits.items():
+        if name in r["rss_mb"]:
+            sec.rows.append(Row(f"{name} RSS", f"{r['rss_mb'][name]:.1f} MB", f"≤ {limit} MB",
+                                r["rss_mb"][name] <= limit, "Python + its libraries at start-up."))
+        else:
+            sec.notes.append(f"{name}: not measured ({r['missing'].get(name, 'not started')}).")
+    for name, pct in r["idle_cpu_pct"].items():
+        sec.rows.append(Row(f"{name} idle CPU", f"{pct:.1f} % of one core", "≤ 2 %", pct <= 2.0,
+                            "The running text scrolls at 20 frames/s (ticker_fps / screen fps), "
+                            "each frame redrawn in software SDL; lowering the frame rate or "
+                            "redrawing only the ticker strip would bring it under 2 %."))
+    return sec
+
+
+PARTS = {"latency": bench_latency, "http": bench_http, "stats": bench_stats,
+         "resources": bench_resources}
+
+
+def _run_part(name: str, plan: dict, work: Path) -> Section:
+    part_dir = work / name
+    part_dir.mkdir()
+    t0 = time.monotonic()
+    try:
+        sec = PARTS[name](plan, part_dir)
+    except Exception as exc:  # one broken part must not hide the others
+        traceback.print_exc()
+        sec = Section(name, "", error=f"{type(exc).__name__}: {exc}"[:300])
+    print(f"lalopa bench: {name} done in {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
+    return sec
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="lalopa bench", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="smaller runs (about a minute)")
+    p.add_argument("--out", default="docs/BENCHMARKS.md", help="report file (Markdown)")
+    p.add_argument("--only", action="append", choices=sorted(PARTS), help="run only these parts")
+    args = p.parse_args(argv)
+    from server.benchlib.machine import machine_facts
+    plan = QUICK if args.quick else FULL
+    facts = machine_facts()
+    work = Path(tempfile.mkdtemp(prefix="lalopa-bench-"))
+    t0 = time.monotonic()
+    try:
+        sections = [_run_part(name, plan, work) for name in (args.only or PARTS)]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = render(facts, sections, "quick" if args.quick else "full", time.monotonic() - t0)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(f"lalopa bench: wrote {args.out}", file=sys.stderr)
+    return 0
