@@ -133,6 +133,7 @@ class Announcer:
             log.info("clips missing for %s: %s", ann.ticket, ", ".join(sorted(set(ann.missing))))
         sound.set_volume(self.volume)
         ann.length_s = sound.get_length()
+        log.info("announcing %s %s at counter %s (%.1f s)", ann.kind, ann.ticket, ann.counter, ann.length_s)
         ann.started_at = self.clock()
         self._channel.play(sound)
 

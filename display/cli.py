@@ -62,8 +62,11 @@ def main(argv: list[str]) -> int:
 def _run(config, size, screenshots) -> int:
     from .app import BoardApp
     app = BoardApp(config, size=size, screenshots_dir=screenshots)
-    # SIGTERM from systemd: leave the loop, say offline, release the screen.
-    signal.signal(signal.SIGTERM, lambda *_: setattr(app, "running", False))
+    # SIGTERM (systemd) and SIGINT: SDL installs handlers that post a QUIT event
+    # when the signal is at its default, and QUIT wakes pygame.event.wait at once.
+    # A Python handler would only run after the wait returns (up to 30 s later).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     app.open()
     try:
         app.run()
@@ -78,7 +81,8 @@ def _screenshots(out: str) -> int:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     from .screenshots import render_all
-    paths = render_all(out) + render_all(out, (1366, 768), "-1366x768")
+    paths = (render_all(out) + render_all(out, (1366, 768), "-1366x768")
+             + render_all(out, (1080, 1920), "-portrait"))
     for path in paths:
         print(path)
     return 0

@@ -65,27 +65,34 @@ class Renderer:
     # -- layout -------------------------------------------------------------
 
     def layout(self, size: tuple[int, int]) -> None:
+        """Place the regions: landscape (the TV norm) or a stacked portrait layout."""
         w, h = size
-        self.size, self.s = size, h / 1080
-        pad = int(16 * self.s)
-        head_h, tick_h, serv_h = int(h * 0.09), int(h * 0.065), int(h * 0.075)
-        clock_w = int(w * 0.34)
-        badge_w = int(w * 0.12)
+        portrait = h > w
+        self.size, self.s = size, (w / 1080 if portrait else h / 1080)
+        pad = self.pad = int(16 * self.s)
+        head_h, tick_h, serv_h = (int(h * f) for f in ((0.06, 0.045, 0.05) if portrait else (0.09, 0.065, 0.075)))
+        clock_w, badge_w = (int(w * f) for f in ((0.42, 0.16) if portrait else (0.34, 0.12)))
         body_top, body_bottom = head_h + pad, h - tick_h - serv_h - pad
-        left_w = int(w * 0.42)
-        call_h = int((body_bottom - body_top) * 0.6)
         R = pygame.Rect
         self.rects = {
             "header": R(0, 0, w - clock_w - badge_w, head_h),
             "badge": R(w - clock_w - badge_w, 0, badge_w, head_h),
             "clock": R(w - clock_w, 0, clock_w, head_h),
-            "call": R(pad, body_top, left_w - pad, call_h),
-            "recent": R(pad, body_top + call_h + pad, left_w - pad, body_bottom - body_top - call_h - pad),
-            "counters": R(left_w + pad, body_top, w - left_w - 2 * pad, body_bottom - body_top),
             "services": R(0, h - tick_h - serv_h, w, serv_h),
             "ticker": R(0, h - tick_h, w, tick_h),
         }
-        self.pad = pad
+        body = body_bottom - body_top
+        if portrait:
+            call_h, recent_h = int(body * 0.3), int(body * 0.14)
+            self.rects["call"] = R(pad, body_top, w - 2 * pad, call_h)
+            self.rects["recent"] = R(pad, body_top + call_h + pad, w - 2 * pad, recent_h)
+            top = body_top + call_h + recent_h + 2 * pad
+            self.rects["counters"] = R(pad, top, w - 2 * pad, body_bottom - top)
+        else:
+            left_w, call_h = int(w * 0.42), int(body * 0.6)
+            self.rects["call"] = R(pad, body_top, left_w - pad, call_h)
+            self.rects["recent"] = R(pad, body_top + call_h + pad, left_w - pad, body - call_h - pad)
+            self.rects["counters"] = R(left_w + pad, body_top, w - left_w - 2 * pad, body)
 
     # -- text helpers ---------------------------------------------------------
 
@@ -111,6 +118,9 @@ class Renderer:
         w, _ = self.font(px, bold).size(s)
         if w > max_w:
             px = int(px * max_w / w)
+            # Glyph widths do not scale exactly with size: step down until it fits.
+            while px > 8 and self.font(px, bold).size(s)[0] > max_w:
+                px -= 1
         return self.text(s, px, color, bold)
 
     def blit_in(self, surf, rect: pygame.Rect, align: str = "center", dy: int = 0) -> None:
@@ -155,7 +165,8 @@ class Renderer:
             date = f"{DAYS[now.weekday()]}, {now.day} {MONTHS[now.month - 1]} {now.year}"
             lines = [now.strftime(fmt), date]
         time_s = self.fit(lines[0], int(rect.w * 0.45), int(rect.h * 0.62))
-        date_s = self.fit(lines[1], int(rect.w * 0.55) - self.pad, int(rect.h * 0.32), MUTED, False)
+        date_w = rect.w - time_s.get_width() - 3 * self.pad
+        date_s = self.fit(lines[1], date_w, int(rect.h * 0.32), MUTED, False)
         r = time_s.get_rect(midright=(rect.right - self.pad, rect.centery))
         self.surface.blit(time_s, r)
         self.surface.blit(date_s, date_s.get_rect(midright=(r.left - self.pad, rect.centery)))
@@ -216,8 +227,9 @@ class Renderer:
         for i, call in enumerate(calls):
             row = pygame.Rect(rect.x, rect.y + title_h + i * row_h, rect.w, row_h)
             color = PRIORITY if call.priority else TEXT
-            self.blit_in(self.fit(call.ticket, rect.w // 2, int(row_h * 0.75), color), row, "left")
-            self.blit_in(self.fit(call.counter_name, rect.w // 2, int(row_h * 0.6), TEXT, False), row, "right")
+            half = (rect.w - 3 * self.pad) // 2
+            self.blit_in(self.fit(call.ticket, half, int(row_h * 0.75), color), row, "left")
+            self.blit_in(self.fit(call.counter_name, half, int(row_h * 0.6), TEXT, False), row, "right")
             lines.append(f"{call.ticket} {call.counter_name}")
         self.texts["recent"] = lines
 
@@ -247,8 +259,8 @@ class Renderer:
             word = STATUS_WORDS[slot.status]
             self.blit_in(self.fit(word, tile.w - 2 * self.pad, int(body.h * 0.3), TEXT, False), body)
         elif ticket is None:
-            word = "-"
-            self.blit_in(self.fit(word, tile.w - 2 * self.pad, int(body.h * 0.5), MUTED), body)
+            word = "\u2014"  # an em dash: open, nobody called yet
+            self.blit_in(self.fit(word, tile.w // 4, int(body.h * 0.5), MUTED), body)
         else:
             word = ticket.number + (" P" if prio else "")
             color = ACCENT if ticket.status == "called" and not prio else TEXT

@@ -54,7 +54,9 @@ def render_all(out: str | Path, size: tuple[int, int] = (1920, 1080), suffix: st
     out.mkdir(parents=True, exist_ok=True)
     cfg = DisplayConfig()
     cfg.voice["enabled"] = False
-    app = BoardApp(cfg, size=size, use_bus=False).open()
+    # A frozen monotonic clock: the call is caught in its bright flash phase and
+    # the running text at its start, so the pictures are the same every run.
+    app = BoardApp(cfg, size=size, use_bus=False, monotonic=lambda: 1000.0).open()
     written = []
     try:
         state = app.state

@@ -108,7 +108,7 @@ class BoardState:
         if stale and not new_day and (self.resync_pending or not retained):
             log.info("ignored stale board snapshot seq %s < %s", snap.seq, self.last_call_seq)
             return False
-        old = self.snapshot
+        old, old_view = self.snapshot, (self.current, self.recent, self.counters)
         self.snapshot = snap
         self.counters = {c.counter: c for c in snap.counters}
         self.recent = sorted(snap.recent, key=lambda c: c.seq, reverse=True)[:RECENT_KEPT]
@@ -121,14 +121,23 @@ class BoardState:
         if newest is None or self.current is None or newest.seq != self.current.seq:
             # Shown still, without the attention animation: it is state, not news.
             self.current, self.current_since = newest, None
-        self._mark_snapshot_dirty(old, snap)
+        self._mark_snapshot_dirty(old, snap, old_view)
         return True
 
-    def _mark_snapshot_dirty(self, old: BoardSnapshot | None, snap: BoardSnapshot) -> None:
+    def _mark_snapshot_dirty(self, old: BoardSnapshot | None, snap: BoardSnapshot,
+                             old_view: tuple) -> None:
+        # The server also republishes unchanged snapshots (fresh server_time_ms):
+        # redraw only the regions whose content really changed.
         if old is None or old.facility != snap.facility:
             self.dirty.add("all")
             return
-        self.dirty |= {"call", "recent", "counters", "services", "clock"}
+        current, recent, counters = old_view
+        if self.current != current or self.recent != recent:
+            self.dirty |= {"call", "recent"}
+        if self.counters != counters:
+            self.dirty.add("counters")
+        if old.services != snap.services:
+            self.dirty.add("services")
         if old.running_text != snap.running_text:
             self.dirty.add("ticker")
 

@@ -126,24 +126,30 @@ class ClipLibrary:
     def build(self, clips: list[str]) -> tuple[pygame.mixer.Sound, list[str]]:
         """One Sound for the clip sequence; returns it and the clips that were missing.
 
-        ``"|"`` in the list marks a pause between repeats.
+        ``"|"`` in the list marks a pause between repeats. Pauses go only
+        between clips that exist, so a missing word leaves no hole.
         """
-        parts: list[bytes] = []
+        present: list[tuple[str, bytes]] = []
         missing: list[str] = []
-        for i, name in enumerate(clips):
+        for name in clips:
+            snd = None if name == "|" else self.sound(name)
             if name == "|":
-                parts.append(silence(self.phrase_gap_ms))
-                continue
-            snd = self.sound(name)
-            if snd is None:
+                present.append(("|", b""))
+            elif snd is None:
                 missing.append(name)
-                continue
-            parts.append(snd.get_raw())
-            nxt = clips[i + 1] if i + 1 < len(clips) else None
-            if nxt not in (None, "|"):
-                long_pause = name == CHIME or name in PHRASE_ENDS or nxt == "silakan-menuju-loket"
-                parts.append(silence(self.phrase_gap_ms if long_pause else self.gap_ms))
+            else:
+                present.append((name, snd.get_raw()))
+        parts: list[bytes] = []
+        for i, (name, raw) in enumerate(present):
+            parts.append(raw)
+            nxt = present[i + 1][0] if i + 1 < len(present) else None
+            if nxt is not None and name != "|":
+                parts.append(silence(self._pause_ms(name, nxt)))
         return pygame.mixer.Sound(buffer=b"".join(parts) or silence(10)), missing
+
+    def _pause_ms(self, name: str, nxt: str) -> int:
+        long_pause = name == CHIME or name in PHRASE_ENDS or nxt in ("|", "silakan-menuju-loket")
+        return self.phrase_gap_ms if long_pause else self.gap_ms
 
 
 def _format() -> tuple[int, int, int]:

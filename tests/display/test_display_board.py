@@ -5,7 +5,7 @@ import pytest
 
 from broker.protocol import encode
 
-from conftest import call, snapshot  # tests/display/conftest.py helpers
+from display_testkit import call, snapshot
 
 pytestmark = pytest.mark.timeout(40)
 
@@ -221,7 +221,8 @@ def test_malformed_payloads_are_ignored(mosquitto, make_board, make_server):
 def test_idle_board_draws_nothing(mosquitto, make_board, make_server):
     """GIVEN a board showing a snapshot whose running text fits (no scrolling) and no call flashing
     WHEN nothing happens for 1.5 s (no minute boundary passes)
-    THEN no region is redrawn, and the loop asks to sleep until the next minute."""
+    THEN no region is redrawn, and the loop asks to sleep until the next minute;
+    WHEN the server republishes the same snapshot THEN still nothing is redrawn."""
     server = make_server(mosquitto.port)
     app = make_board(mosquitto.port)
     ready(app, server, seq=60)
@@ -233,3 +234,9 @@ def test_idle_board_draws_nothing(mosquitto, make_board, make_server):
     assert app.frames == frames
     assert app.renderer.draws == draws
     assert app.next_timeout() > 10
+
+    publish(server, server.topics.board, snapshot(server.topics.site, 60), retain=True)
+    received = app.state.snapshot
+    assert app.run_until(lambda: app.state.snapshot is not received, 5)
+    app.run_until(lambda: False, 0.2)
+    assert app.renderer.draws == draws
