@@ -126,6 +126,14 @@ class BusClient:
         if self.connected.is_set():
             self.client.subscribe(topic_filter, qos=qos)
 
+    def resubscribe(self, topic_filter: str) -> None:
+        """Subscribe again to a registered filter: the broker resends its
+        retained messages at once (a display resyncs its board this way)."""
+        with self._lock:
+            qos, _ = self._subs[topic_filter]
+        if self.connected.is_set():
+            self.client.subscribe(topic_filter, qos=qos)
+
     def on_connected(self, fn: Callable[[bool], None]) -> None:
         """``fn(session_present)`` runs in the owner thread after each connect:
         the place to republish retained state."""

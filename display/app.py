@@ -157,7 +157,7 @@ class BoardApp:
             return
         if outcome == "gap" and self.bus is not None:
             # Re-subscribing makes the broker resend the retained snapshot now.
-            self.bus.client.subscribe(self.bus.topics.board, qos=1)
+            self.bus.resubscribe(self.bus.topics.board)
         self.announcer.enqueue(call)
         self._screenshot(f"call-{call.seq}.png", force_draw=True)
 

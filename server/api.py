@@ -77,12 +77,12 @@ def field(body: dict, name: str, kind=str, required: bool = False):
 @bp.post("/tickets")
 def issue_ticket():
     device = authorize(*ISSUE_ROLES)
-    ratelimit.check_issue(current_app._get_current_object(), device)  # 429 rate_limited
     body = json_body()
     request_id = field(body, "request_id") or request.headers.get("Idempotency-Key")
     if not request_id:
         raise errors.BadRequest("Send a request_id (or an Idempotency-Key header).",
                                 "Kirim request_id (atau header Idempotency-Key).")
+    ratelimit.check_issue(current_app._get_current_object(), device, request_id)  # 429 rate_limited
     result = queue().issue(field(body, "service", required=True), request_id=request_id,
                            device=device["id"], priority=field(body, "priority"))
     result["status_url"] = url_for("ticket_page.ticket_page", token=result["ticket"]["token"],

@@ -58,8 +58,12 @@ class KioskRateLimiter:
     def enabled(self) -> bool:
         return self.per_second > 0
 
-    def check(self, device: str) -> None:
-        """Take one token for ``device`` or raise :class:`RateLimited` (nothing else changes)."""
+    def check(self, device: str, is_retry: Callable[[], bool] = lambda: False) -> None:
+        """Take one token for ``device`` or raise :class:`RateLimited` (nothing else changes).
+
+        ``is_retry()`` is asked only when the bucket is empty: a retry of a request the
+        server already answered changes nothing and gets its stored ticket back, so it
+        is never refused (a kiosk recovering from a network cut must get its number)."""
         if not self.enabled:
             return
         with self._lock:
@@ -67,6 +71,9 @@ class KioskRateLimiter:
             tokens, at = self._buckets.get(device, (self.burst, now))
             tokens = min(self.burst, tokens + (now - at) * self.per_second)
             counts = self._counts.setdefault(device, {"allowed": 0, "limited": 0, "last_limited": None})
+            if tokens < 1.0 and is_retry():
+                self._buckets[device] = (tokens, now)
+                return
             if tokens < 1.0:
                 self._buckets[device] = (tokens, now)
                 counts["limited"] += 1
@@ -102,7 +109,18 @@ def limiter(app) -> KioskRateLimiter:
     return existing
 
 
-def check_issue(app, caller: dict) -> None:
+def check_issue(app, caller: dict, request_id: str | None = None) -> None:
     """The hook in POST /api/v1/tickets: only kiosk tokens are limited (admins are people)."""
-    if caller.get("role") == "kiosk":
-        limiter(app).check(str(caller.get("id")))
+    if caller.get("role") != "kiosk":
+        return
+    device = str(caller.get("id"))
+
+    def is_retry() -> bool:
+        svc = app.extensions.get("lalopa.queue")
+        if svc is None or not request_id:
+            return False
+        row = svc.db.read().execute("SELECT 1 FROM idempotency WHERE device = ? AND request_key = ?",
+                                    (device, request_id)).fetchone()
+        return row is not None
+
+    limiter(app).check(device, is_retry)

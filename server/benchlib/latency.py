@@ -91,49 +91,56 @@ def measure_floor(port: int, n: int, site: str = "bench-floor", warmup: int = 50
 
 def measure_press_to_call(port: int, n: int, workdir: Path, site_id: str = "bench-call",
                           warmup: int = 50, gap_s: float = 0.02) -> dict:
-    """Counter command published -> CallEvent received by a display, ``n`` times, real bridge.
+    """Counter command published -> CallEvent received by a display, ``n`` times.
 
-    ``gap_s`` between presses lets the bridge finish republishing retained state
-    after each call (16 verifiers press seconds apart, not back to back); with
-    ``gap_s=0`` the figure includes waiting behind the previous press's work.
+    The server runs as its own process (``lalopa server --mqtt-host``: the real
+    QueueService and bridge), as on a site, so the box and display clients in
+    this process do not compete with it for the GIL. ``gap_s`` between presses
+    lets the bridge finish republishing retained state after each call (16
+    verifiers press seconds apart, not back to back).
     """
+    import http.client
+    import json
+
+    from server.benchlib import procs
+    from server.benchlib.http import kiosk_token, start_server
     from server.benchlib.site import always_open_site
-    from server.bridge import Bridge
-    from server.queue import QueueService
 
     site = always_open_site(site_id)
-    svc = QueueService(str(workdir / "call.db"), site)
-    total = n + warmup
-    for i in range(total):
-        svc.issue("A", request_id=f"bench-{i}", device="bench-kiosk")
-    bridge = Bridge(svc, site, {"host": "127.0.0.1", "port": port}).start()
-    rx = _Receiver(site_id, port, bridge.topics.call)
+    server, http_port, _, db_path = start_server(workdir, site_id, mqtt_port=port,
+                                                 extra_env={"LALOPA_KIOSK_RATE_PER_MIN": "0"})
+    topics = Topics(site_id)
+    rx = _Receiver(site_id, port, topics.call)
     box = BusClient(site=site_id, role="button", device="bench-box", port=port)
-    _start(rx.bus, box)
-    if not bridge.bus.connected.wait(10):
-        raise TimeoutError("bridge did not connect")
-    time.sleep(0.3)
-    counters = [c.number for c in site.counters]
     samples, seqs = [], []
     try:
-        for i in range(total):
+        token = kiosk_token(db_path, "bench-kiosk")
+        conn = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
+        for i in range(n + warmup):  # one waiting ticket per press
+            conn.request("POST", "/api/v1/tickets", json.dumps({"service": "A", "request_id": f"b{i}"}),
+                         {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            conn.getresponse().read()
+        conn.close()
+        _start(rx.bus, box)
+        time.sleep(1.0)  # the server's bridge connects and republishes state
+        counters = [c.number for c in site.counters]
+        for i in range(n + warmup):
             counter = counters[i % len(counters)]
-            cmd = CounterCommand(id=f"bench-{os.getpid()}-{i}", counter=counter, action="next",
-                                 device="bench-box", sent_at_ms=int(time.time() * 1000))
-            raw = encode(cmd)
+            raw = encode(CounterCommand(id=f"bench-{os.getpid()}-{i}", counter=counter, action="next",
+                                        device="bench-box", sent_at_ms=int(time.time() * 1000)))
             t0 = time.perf_counter()
-            box.publish(bridge.topics.command(counter), raw, qos=1)
+            box.publish(topics.command(counter), raw, qos=1)
             t1, payload = rx.wait()
             seqs.append(decode(CallEvent, payload).seq)
             if i >= warmup:
                 samples.append((t1 - t0) * 1000)
             time.sleep(gap_s)
+        server_rss = procs.rss_mb(server.pid)
     finally:
         box.stop()
         rx.bus.stop()
-        bridge.stop()
-        svc.db.close()
+        procs.stop(server)
     result = percentiles(samples)
     result["strictly_increasing_seq"] = all(b > a for a, b in zip(seqs, seqs[1:]))
-    result["bridge_stats"] = dict(bridge.stats)
+    result["server_rss_mb"] = server_rss
     return result
