@@ -34,7 +34,9 @@ def server_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=os.environ.get("LALOPA_DB", "lalopa.db"), help="SQLite database file")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    p.add_argument("--threads", type=int, default=24,
+                   help="waitress worker threads; each open live page (dashboard, panel) "
+                        "holds one, and 6 stay free for the API")
     p.add_argument("--validate-config", action="store_true", help="check the site file and exit 0/1")
     p.add_argument("--mqtt-host", help="start the MQTT bridge to this broker")
     p.add_argument("--mqtt-port", type=int, default=1883)
@@ -58,7 +60,8 @@ def server_main(argv: list[str]) -> int:
 
     from server.app import create_app
     try:
-        app = create_app({"LALOPA_SITE": args.site, "LALOPA_DB": args.db})
+        app = create_app({"LALOPA_SITE": args.site, "LALOPA_DB": args.db,
+                          "LALOPA_SSE_MAX_STREAMS": max(1, args.threads - 6)})
     except QueueError as exc:
         return _fail(str(exc))
     svc = app.extensions["lalopa.queue"]

@@ -68,3 +68,17 @@ def test_zero_rate_disables_the_limit():
     for _ in range(100):
         lim.check("k")
     assert not lim.enabled
+
+
+def test_retry_of_answered_request_is_never_limited(limited_api):
+    """GIVEN a kiosk that used up its burst WHEN it retries a request id the server already
+    answered (a reply lost in the network) THEN it gets its stored ticket (200, duplicate),
+    while a new request id is still refused."""
+    api = limited_api
+    first = _post(api, "kept-0").get_json()["ticket"]
+    for i in range(1, 12):
+        _post(api, f"kept-{i}")
+    again = _post(api, "kept-0")
+    assert again.status_code == 200 and again.get_json()["duplicate"] is True
+    assert again.get_json()["ticket"]["number"] == first["number"]
+    assert _post(api, "kept-new").status_code == 429

@@ -1,0 +1,24 @@
+"""Fault tests reuse the kiosk tests' real parts: the real server on 127.0.0.1, the real
+kiosk app under SDL dummy and a port-9100 printer (tests/kiosk/conftest.py), loaded under
+another module name so both packages' conftests coexist."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+KIOSK_TESTS = Path(__file__).resolve().parent.parent / "kiosk"
+if str(KIOSK_TESTS) not in sys.path:
+    sys.path.insert(0, str(KIOSK_TESTS))  # kiosk_helpers, as tests/kiosk imports it
+
+_spec = importlib.util.spec_from_file_location("lalopa_kiosk_fixtures", KIOSK_TESTS / "conftest.py")
+_kiosk = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_kiosk)
+
+NetPrinter = _kiosk.NetPrinter
+netprinter = _kiosk.netprinter
+server_clock = _kiosk.server_clock
+server_flask_app = _kiosk.server_flask_app
+site_for_test = _kiosk.site_for_test
+real_server = _kiosk.real_server
+make_kiosk = _kiosk.make_kiosk
