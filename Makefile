@@ -43,8 +43,11 @@ test: deps venv
 demo: deps venv
 	$(BIN)/lalopa demo
 
+# Regenerates every picture in docs/ with the project's own commands.
 screenshots: deps venv
-	$(BIN)/python -m docs.screenshots 2>/dev/null || $(BIN)/lalopa demo --screenshots-only
+	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(BIN)/lalopa kiosk screenshots --out docs/kiosk
+	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(BIN)/lalopa display screenshots --out docs/display
+	$(BIN)/python -m server.web.screenshots --out docs/dashboard
 
 bench: deps venv
 	$(BIN)/lalopa bench

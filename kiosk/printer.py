@@ -7,6 +7,13 @@ by ticket id, so a reprint is the same job) and reads :class:`PrintResult` from
 answer; an empty reply is "unknown", never "paper ok" (FIELD_NOTES 13), and
 every status change is reported through ``on_status`` (the app publishes it
 retained on the bus for the supervisor).
+
+A job is confirmed by asking ``DLE EOT`` again on the same connection after the
+ticket bytes: a successful write only means the bytes reached our socket
+buffer, so a printer switched off mid-ticket would otherwise count as printed.
+An answer confirms the job (or fails it: paper out, offline); a closed or reset
+connection fails it, so the kiosk offers a reprint; no answer leaves it
+unconfirmed: printed, with status "unknown".
 """
 from __future__ import annotations
 
@@ -48,6 +55,7 @@ class PrintResult:
     ok: bool
     status: str          # ok | paper_low | paper_out | offline | unknown
     detail: str = ""
+    confirmed: bool = False   # the printer answered DLE EOT after the job
 
 
 def open_device(conf: PrinterConf):
@@ -85,19 +93,33 @@ def decode_status(online_reply: bytes, paper_reply: bytes) -> str:
     return "ok"
 
 
-def query_status(device) -> str:
-    """Ask the printer (bidirectional links only); no answer is "unknown"."""
+def _ask(device, query: bytes, eof_is_closed: bool) -> bytes:
+    device._raw(query)
+    reply = bytes(device._read() or b"")
+    if not reply and eof_is_closed:
+        # recv() on a TCP socket returns b"" only when the printer closed the connection
+        raise ConnectionResetError("printer closed the connection")
+    return reply
+
+
+def query_status(device, eof_is_closed: bool = False) -> str:
+    """Ask the printer (bidirectional links only); no answer is "unknown".
+
+    The two queries are sent here rather than through escpos' ``is_online()`` /
+    ``paper_status()``, which in 3.1 read an empty reply as offline / paper ok
+    (FIELD_NOTES 13). With ``eof_is_closed`` (TCP, where silence is a timeout and an
+    empty read is the peer closing) an empty read raises ConnectionResetError; a
+    reset or any other link error is raised too, so callers can tell "silent" from "gone".
+    """
     try:
-        device._raw(RT_STATUS_ONLINE)
-        online = device._read()
-        device._raw(RT_STATUS_PAPER)
-        paper = device._read()
+        online = _ask(device, RT_STATUS_ONLINE, eof_is_closed)
+        paper = _ask(device, RT_STATUS_PAPER, eof_is_closed)
     except Exception as exc:
         # socket.timeout / usb.core.USBTimeoutError: the printer stayed silent
         if isinstance(exc, TimeoutError) or "Timeout" in type(exc).__name__:
             return "unknown"
         raise
-    return decode_status(bytes(online or b""), bytes(paper or b""))
+    return decode_status(online, paper)
 
 
 class PrintWorker(threading.Thread):
@@ -188,10 +210,14 @@ class PrintWorker(threading.Thread):
         if not self._answers:
             return "ok" if self.conf.backend == "dummy" else "unknown"
         try:
-            status = query_status(device)
+            return self._query(device)
         except Exception as exc:
             self._close()
             raise KioskPrinterError("offline", f"status query failed: {exc}") from exc
+
+    def _query(self, device) -> str:
+        """One DLE EOT round; counts silences. Link errors propagate to the caller."""
+        status = query_status(device, eof_is_closed=self.conf.backend == "network")
         # a printer that never answers DLE EOT must not cost a timeout on every ticket,
         # but one slow reply is not enough to stop asking
         self._silences = self._silences + 1 if status == "unknown" else 0
@@ -199,6 +225,26 @@ class PrintWorker(threading.Thread):
             log.info("printer does not answer status queries; status stays unknown")
             self._answers = False
         return status
+
+    def _confirm(self, before: str) -> tuple[str, bool]:
+        """After the job, on the same connection: (status, confirmed).
+
+        Raises KioskPrinterError when the job is lost for certain: the connection was
+        closed or reset (the bytes may never have left our socket buffer), or the
+        printer answers paper out / offline (it stopped mid-ticket). No answer is not
+        an error: the job is unconfirmed and the status "unknown"."""
+        if not self._answers:
+            return before, False
+        try:
+            status = self._query(self.device)
+        except Exception as exc:
+            self._close()
+            raise KioskPrinterError("offline", f"job not confirmed, printer gone: {exc}") from exc
+        if status in ("paper_out", "offline"):
+            raise KioskPrinterError(status, f"printer reports {status} after the job")
+        if status == "unknown":
+            log.warning("printer did not answer after the job; counted as printed, unconfirmed")
+        return status, status != "unknown"
 
     def _poll(self) -> None:
         try:
@@ -224,6 +270,7 @@ class PrintWorker(threading.Thread):
             except Exception as exc:
                 self._close()
                 raise KioskPrinterError("offline", f"write failed: {exc}") from exc
+            status, confirmed = self._confirm(status)
         except KioskPrinterError as exc:
             self._set_status(exc.status, str(exc))
             return PrintResult(job.job_id, False, exc.status, str(exc))
@@ -231,4 +278,4 @@ class PrintWorker(threading.Thread):
             if self.conf.backend == "network":
                 self._close()
         self._set_status(status)
-        return PrintResult(job.job_id, True, status)
+        return PrintResult(job.job_id, True, status, confirmed=confirmed)

@@ -1,20 +1,7 @@
 """The paho wrapper against a real Mosquitto: presence, retained state, wills."""
-import time
-
 from broker.bus import BusClient
 from broker.protocol import Presence, PrinterStatus, decode
-
-
-def wait_for(predicate, timeout=5.0, bus=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if bus is not None:
-            bus.dispatch(timeout=0.05)
-        else:
-            time.sleep(0.02)
-        if predicate():
-            return True
-    return False
+from broker.testing import wait_for
 
 
 def test_presence_online_then_offline_on_clean_stop(mosquitto, site_id):

@@ -12,7 +12,8 @@ from kiosk_helpers import at_home, finger, issued, mouse, pump
 def test_take_ticket_by_touch_and_print(real_server, netprinter, make_kiosk):
     """GIVEN the kiosk on the real server and a network printer WHEN a resident taps a priority,
     a service, reads its requirements and taps "Ambil nomor" THEN the server issued one ticket,
-    the confirmation shows it, and the printer received exactly its ESC/POS bytes."""
+    the confirmation shows it, and the printer received exactly its ESC/POS bytes between
+    the status check and the confirming status query."""
     app = make_kiosk(real_server.url, real_server.token, netprinter.port)
     pump(app, lambda: at_home(app))
     finger(app, "priority", "lansia")
@@ -30,7 +31,8 @@ def test_take_ticket_by_touch_and_print(real_server, netprinter, make_kiosk):
     expected = render_ticket(TicketData.from_issue(app.ticket, app.site), 58)
     assert b"A-001" in expected and app.ticket["status_url"].endswith(tk["token"])
     printed = [bytes(c) for c in netprinter.connections if len(c) > 100]
-    assert printed == [RT_STATUS_ONLINE + RT_STATUS_PAPER + expected]
+    status = RT_STATUS_ONLINE + RT_STATUS_PAPER   # checked before the job, confirmed after it
+    assert printed == [status + expected + status]
     finger(app, "done")
     assert app.screen == "home" and app.priority is None
 

@@ -9,6 +9,7 @@ from kiosk.printer import PrintJob, PrintWorker, decode_status
 from kiosk.ticket import TicketData, render_ticket
 
 OFFLINE, PAPER_LOW, PAPER_OUT = b"\x1a", b"\x1e", b"\x72"   # DLE EOT reply bytes
+STATUS = RT_STATUS_ONLINE + RT_STATUS_PAPER                     # one status round
 
 TICKET = TicketData(facility="Dinas Kesehatan Kota", number="A-001", service_name="Verifikasi Klaim",
                     issued_at="2026-11-23T08:00:05+07:00", people_ahead=0, est_wait_s=0,
@@ -34,16 +35,17 @@ def test_decode_status_bytes():
 
 def test_network_print_sends_exact_bytes(netprinter):
     """GIVEN a printer on a real TCP socket WHEN a ticket is printed
-    THEN that connection carries the two status queries and then exactly the ticket bytes."""
+    THEN that connection carries the two status queries, exactly the ticket bytes, and the
+    two queries again that confirm the job on the same connection."""
     w = _worker(netprinter.port)
     try:
         w.submit(PrintJob("t1", TICKET))
         res = w.results.get(timeout=5)
     finally:
         w.stop()
-    assert res.ok and res.status == "ok"
+    assert (res.ok, res.status, res.confirmed) == (True, "ok", True)
     printed = [bytes(c) for c in netprinter.connections if len(c) > 100]
-    assert printed == [RT_STATUS_ONLINE + RT_STATUS_PAPER + render_ticket(TICKET, 58)]
+    assert printed == [STATUS + render_ticket(TICKET, 58) + STATUS]
 
 
 def test_paper_out_fails_without_printing_then_reprint(netprinter):
@@ -82,8 +84,9 @@ def test_offline_printer_fails_fast():
 
 def test_silent_printer_is_unknown_and_still_prints(make_netprinter):
     """GIVEN a printer that ignores DLE EOT WHEN polled THEN status is unknown (never "ok");
-    WHEN tickets are printed THEN they are still sent, and after three silent queries the
-    worker stops asking, so later tickets carry no query (and no timeout) in front."""
+    WHEN tickets are printed THEN they are still sent and count as printed (unconfirmed), and
+    after three silent queries (start-up poll, the first ticket's check and its confirmation)
+    the worker stops asking, so later tickets carry no query (and no timeout) around them."""
     silent = make_netprinter(answer=False)
     w = _worker(silent.port, timeout_s=0.3)
     try:
@@ -93,11 +96,12 @@ def test_silent_printer_is_unknown_and_still_prints(make_netprinter):
             results.append(w.results.get(timeout=8))
     finally:
         w.stop()
-    assert all(r.ok and r.status == "unknown" for r in results) and w.status == "unknown"
+    assert all(r.ok and r.status == "unknown" and not r.confirmed for r in results)
+    assert w.status == "unknown"
     ticket = render_ticket(TICKET, 58)
     printed = [bytes(c) for c in silent.connections if len(c) > 100]
-    assert len(printed) == 3 and all(p.endswith(ticket) for p in printed)
-    assert ticket in printed                      # the last one: no status query in front
+    # silence costs one query each time: the online query times out, the paper query is never sent
+    assert printed == [RT_STATUS_ONLINE + ticket + RT_STATUS_ONLINE, ticket, ticket]
 
 
 def test_file_backend_writes_ticket(tmp_path):
