@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 import pygame
 
 from . import i18n
-from .client import DAYS, NetWorker, ServerClient, ServerRefused, ServerUnreachable, SiteInfo
+from .client import (DAYS, NetWorker, ServerClient, ServerRefused, ServerUnreachable, SiteInfo,
+                     parse_server_time)
 from .config import KioskConfig
 from .layout import Layout, Painter
 from .printer import PrintJob, PrintWorker
@@ -69,6 +70,7 @@ class KioskApp:
         self.service: str | None = None
         self.site: SiteInfo | None = None
         self.counts: dict[str, dict] = {}
+        self._counts_ms = 0   # server time of the figures in self.counts
         self.ticket: dict | None = None
         self.print_state = "none"
         self.error_text: tuple[str, str] | None = None
@@ -280,7 +282,7 @@ class KioskApp:
         elif res.kind == "server_time":
             self._time_ref = (res.value, self.clock())
         elif res.kind == "queue":
-            self._set_counts(res.value.get("services", []))
+            self._set_counts(res.value.get("services", []), _stamp_ms(res.value))
 
     def _on_issued(self, res) -> None:
         if res.key != self.request_id:
@@ -325,10 +327,17 @@ class KioskApp:
         except ProtocolError as exc:
             log.warning("bad summary: %s", exc)
             return
-        self._set_counts([s.to_dict() for s in summary.services])
+        self._set_counts([s.to_dict() for s in summary.services], summary.server_time_ms)
 
-    def _set_counts(self, services) -> None:
-        """From the bus (a list with "prefix") or HTTP /queue (a dict keyed by prefix)."""
+    def _set_counts(self, services, stamp_ms: int | None = None) -> None:
+        """From the bus (a list with "prefix") or HTTP /queue (a dict keyed by prefix).
+
+        Both come from the server; an HTTP answer and a bus summary can cross on
+        the way, so figures older (by server time) than the ones shown are dropped."""
+        if stamp_ms is not None:
+            if stamp_ms < self._counts_ms:
+                return
+            self._counts_ms = stamp_ms
         if isinstance(services, dict):
             services = [{**v, "prefix": k} for k, v in services.items() if isinstance(v, dict)]
         for s in services:
@@ -406,3 +415,11 @@ def _post_wake() -> None:
         pygame.event.post(pygame.event.Event(WAKE))
     except pygame.error:   # display already closed at shutdown
         pass
+
+
+def _stamp_ms(body: dict) -> int | None:
+    """Server time of an HTTP answer in epoch ms, if it carries one."""
+    try:
+        return int(parse_server_time(body).timestamp() * 1000)
+    except (ValueError, TypeError):
+        return None
