@@ -61,10 +61,24 @@
       tr.appendChild(pr); body.appendChild(tr);
     });
   }
+  function renderLimits(lim) {
+    txt("limit-rule", lim.rule);
+    document.getElementById("no-kiosk-requests").hidden = lim.kiosks.length > 0;
+    var body = document.querySelector("#kiosk-limits tbody"); body.textContent = "";
+    lim.kiosks.forEach(function (k) {
+      var tr = L.el("tr", {"data-kiosk": k.device});
+      if (k.recent) { tr.className = "recent"; }
+      tr.appendChild(L.el("td", {}, k.device));
+      tr.appendChild(L.el("td", {"class": "num", "data-col": "allowed"}, k.allowed));
+      tr.appendChild(L.el("td", {"class": "num", "data-col": "limited"}, k.limited));
+      tr.appendChild(L.el("td", {"data-col": "last_limited"}, k.last_limited ? k.last_limited.substr(11, 8) : "–"));
+      body.appendChild(tr);
+    });
+  }
   function render(snap) {
     txt("server-time", snap.service_day + " " + L.clock(snap.server_time));
     renderAlerts(snap.alerts); renderFigures(snap.today); renderServices(snap.services);
-    renderCounters(snap.counters); renderDevices(snap);
+    renderCounters(snap.counters); renderDevices(snap); renderLimits(snap.kiosk_limits);
     document.body.dataset.serverTime = snap.server_time;
   }
   function conn(ok) {

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, render_template
 
+from server import ratelimit
 from server.web.i18n import js_strings, lang
 from server.web.live import dashboard_snapshot, limited, sse_stream
 from server.web.security import require
@@ -11,7 +12,7 @@ bp = Blueprint("lalopa_dashboard", __name__)
 STAFF = ("admin", "supervisor")
 JS_KEYS = ("serving", "called", "idle", "paused", "closed", "open", "since", "online", "offline",
            "no_bridge", "no_alerts", "connected", "reconnecting", "updated", "minutes",
-           "last_seen", "none")
+           "last_seen", "none", "no_kiosk_requests")
 
 
 def _build(lang_code: str):
@@ -19,7 +20,8 @@ def _build(lang_code: str):
 
     def build():
         return dashboard_snapshot(app.extensions["lalopa.queue"],
-                                  app.extensions.get("lalopa.bridge"), lang_code)
+                                  app.extensions.get("lalopa.bridge"), lang_code,
+                                  limiter=ratelimit.limiter(app))
     return build
 
 

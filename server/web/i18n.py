@@ -65,6 +65,21 @@ STRINGS: dict[str, tuple[str, str]] = {
     "alert_paper": ("Printer kiosk {device} kehabisan kertas.", "Kiosk {device} printer is out of paper."),
     "alert_printer": ("Printer kiosk {device} bermasalah: {status}.",
                       "Kiosk {device} printer problem: {status}."),
+    "alert_rate_limited": ("Kiosk {device} dibatasi: terlalu banyak permintaan ({n} ditolak, terakhir"
+                           " pukul {time}).",
+                           "Kiosk {device} rate-limited: too many requests ({n} refused, last at {time})."),
+    "kiosk_limit": ("Batas permintaan kiosk", "Kiosk request limit"),
+    "kiosk": ("Kiosk", "Kiosk"),
+    "allowed": ("Diizinkan", "Allowed"),
+    "refused": ("Ditolak", "Refused"),
+    "last_refused": ("Terakhir ditolak", "Last refused"),
+    "limit_rule": ("Batas: {per_minute} nomor antrean per menit per kiosk, paling banyak {burst}"
+                   " sekaligus. Hitungan mulai dari nol saat server dinyalakan ulang.",
+                   "Limit: {per_minute} tickets per minute per kiosk, at most {burst} at once."
+                   " Counts start from zero when the server restarts."),
+    "limit_off": ("Batas permintaan kiosk dimatikan.", "The kiosk request limit is off."),
+    "no_kiosk_requests": ("Belum ada permintaan dari kiosk sejak server dinyalakan.",
+                          "No kiosk requests since the server started."),
     "connected": ("Tersambung", "Connected"),
     "reconnecting": ("Menyambung ulang…", "Reconnecting…"),
     "updated": ("Diperbarui", "Updated"),

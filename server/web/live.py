@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Callable, Iterator
 
 from server.web.i18n import STRINGS
 
 TICK_S = 5.0          # resend at least this often
 STREAM_MAX_S = 300.0  # end a stream now and then; EventSource reconnects (frees a thread)
+LIMIT_ALERT_S = 600   # a kiosk refused by the rate limit this recently raises an alert
 
 
 class Hub:
@@ -77,9 +78,29 @@ def _age_s(iso: str | None, now: datetime) -> int | None:
     return max(0, int((now - datetime.fromisoformat(iso)).total_seconds()))
 
 
-def dashboard_snapshot(svc, bridge, lang: str) -> dict:
-    """Everything the live view shows, as plain JSON."""
+def kiosk_limits(limiter, tz, lang: str, now: datetime | None = None) -> dict:
+    """The per-kiosk rate limit (server/ratelimit.py) as the supervisor sees it.
+
+    ``last_limited`` is stamped by the limiter with the real UTC wall clock (not the
+    queue's clock), so "recent" is measured against that same clock; ``now`` is for tests."""
+    now = now or datetime.now(timezone.utc)
+    rows = []
+    for device, c in (limiter.stats() if limiter is not None else {}).items():
+        last = datetime.fromisoformat(c["last_limited"]) if c.get("last_limited") else None
+        rows.append({"device": device, "allowed": c["allowed"], "limited": c["limited"],
+                     "last_limited": last.astimezone(tz).isoformat() if last else None,
+                     "recent": last is not None and (now - last).total_seconds() <= LIMIT_ALERT_S})
+    enabled = limiter is not None and limiter.enabled
+    rule = _txt(lang, "limit_rule", per_minute=f"{limiter.per_second * 60:g}",
+                burst=f"{limiter.burst:g}") if enabled else _txt(lang, "limit_off")
+    return {"enabled": enabled, "rule": rule, "kiosks": rows}
+
+
+def dashboard_snapshot(svc, bridge, lang: str, limiter=None,
+                       wall_now: datetime | None = None) -> dict:
+    """Everything the live view shows, as plain JSON (``limiter``: the kiosk rate limiter)."""
     board, summary, day = svc.board(), svc.summary(), svc.day_stats()
+    limits = kiosk_limits(limiter, svc.site.tz, lang, wall_now)
     now = datetime.fromisoformat(board["server_time"])
     devices = bridge.devices() if bridge is not None else None
     counters = []
@@ -96,12 +117,12 @@ def dashboard_snapshot(svc, bridge, lang: str) -> dict:
         "counters": counters, "services": summary["services"],
         "today": {k: day[k] for k in ("issued", "served", "no_show", "waiting", "wait", "service",
                                        "within_target", "target_wait_s")},
-        "devices": devices, "bridge": bridge is not None,
-        "alerts": alerts(svc.site, counters, summary["services"], devices, lang)}
+        "devices": devices, "bridge": bridge is not None, "kiosk_limits": limits,
+        "alerts": alerts(svc.site, counters, summary["services"], devices, lang, limits["kiosks"])}
 
 
 def alerts(site, counters: list[dict], services: dict, devices: list[dict] | None,
-           lang: str) -> list[dict]:
+           lang: str, limits: list[dict] = ()) -> list[dict]:
     """What needs the supervisor's attention now, most urgent first."""
     out = []
     target_s = site.target_wait_min * 60
@@ -126,6 +147,11 @@ def alerts(site, counters: list[dict], services: dict, devices: list[dict] | Non
         elif status == "offline":
             out.append({"kind": "printer", "text": _txt(lang, "alert_printer", device=d["device"],
                                                         status=status)})
+    for k in limits:
+        if k["recent"]:  # a stuck touch screen or a leaked kiosk token: someone should look
+            out.append({"kind": "rate_limited", "text": _txt(
+                lang, "alert_rate_limited", device=k["device"], n=k["limited"],
+                time=k["last_limited"][11:19])})
     return out
 
 
