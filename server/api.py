@@ -103,12 +103,27 @@ def ticket_status(token: str):
 @bp.post("/counters/<int:counter>/actions")
 def counter_action(counter: int):
     caller = authorize(*COUNTER_ROLES)
+    check_counter_binding(caller, counter)
     body = json_body()
     result = queue().counter_action(
         counter, field(body, "action", required=True), command_id=field(body, "command_id", required=True),
         device=caller["id"], user_id=caller.get("user_id"), ticket=field(body, "ticket"),
         reason=field(body, "reason"), service=field(body, "service"))
     return jsonify(result)
+
+
+def check_counter_binding(caller: dict, counter: int) -> None:
+    """A token bound to a counter acts only on that counter (403 ``forbidden``).
+
+    Unbound panel and admin tokens (a supervisor's tablet) may act on any counter.
+    Checked before the body is read, so a wrong device learns nothing else.
+    """
+    bound = caller.get("counter")
+    if bound is not None and bound != counter:
+        raise errors.CounterNotAllowed(
+            f"This device is bound to counter {bound}; it may not act on counter {counter}.",
+            f"Perangkat ini terikat ke loket {bound}; tidak boleh bertindak untuk loket {counter}.",
+            bound_counter=bound)
 
 
 @bp.get("/counters/<int:counter>")

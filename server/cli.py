@@ -141,6 +141,8 @@ def token_main(argv: list[str]) -> int:
     a = sub.add_parser("add", help="create or replace a device's token and print it")
     a.add_argument("--device", required=True)
     a.add_argument("--role", required=True, help="kiosk, panel, display, button or admin")
+    a.add_argument("--counter", type=int,
+                   help="bind a panel or button token to this counter (default: any counter)")
     r = sub.add_parser("revoke", help="revoke a device's token")
     r.add_argument("--device", required=True)
     sub.add_parser("list", help="list devices")
@@ -153,7 +155,8 @@ def token_main(argv: list[str]) -> int:
     now = int(time.time() * 1000)
     try:
         if args.cmd == "add":
-            print(database.write(lambda c: devices.add(c, args.device, args.role, now)))
+            print(database.write(lambda c: devices.add(c, args.device, args.role, now,
+                                                       args.counter)))
         elif args.cmd == "revoke":
             if not database.write(lambda c: devices.revoke(c, args.device, now)):
                 return _fail(f"no active token for device {args.device!r}")
@@ -161,7 +164,8 @@ def token_main(argv: list[str]) -> int:
         else:
             for d in devices.listing(database.read()):
                 state = "revoked" if d["revoked_ms"] else "active"
-                print(f"{d['id']:<20} {d['role']:<8} {state}")
+                bound = f"loket {d['counter']}" if d["counter"] is not None else "-"
+                print(f"{d['id']:<20} {d['role']:<8} {bound:<10} {state}")
         return 0
     except QueueError as exc:
         return _fail(exc.message_en)

@@ -14,6 +14,8 @@ import sqlite3
 from server.errors import BadRequest
 
 ROLES = ("kiosk", "panel", "display", "button", "admin")
+# Only these roles act on a counter, so only their tokens may be bound to one.
+BINDABLE_ROLES = ("panel", "button")
 DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -21,28 +23,48 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def add(conn: sqlite3.Connection, device_id: str, role: str, now_ms: int) -> str:
-    """Create (or replace) the token of ``device_id``; return the new token once."""
+def add(conn: sqlite3.Connection, device_id: str, role: str, now_ms: int,
+        counter: int | None = None) -> str:
+    """Create (or replace) the token of ``device_id``; return the new token once.
+
+    ``counter`` binds a panel or button token to that counter (see server.api);
+    None leaves it unbound.
+    """
     if not isinstance(device_id, str) or not DEVICE_ID.match(device_id):
         raise BadRequest(f"device id must be 1-64 letters, digits, '.', '_' or '-', got {device_id!r}",
                          f"ID perangkat tidak valid: {device_id!r}")
     if role not in ROLES:
         raise BadRequest(f"role must be one of {', '.join(ROLES)}, got {role!r}",
                          f"Peran tidak valid: {role!r}")
+    check_binding(role, counter)
     token = secrets.token_urlsafe(32)
     conn.execute("DELETE FROM devices WHERE id = ?", (device_id,))
-    conn.execute("INSERT INTO devices (id, role, token_hash, created_ms) VALUES (?, ?, ?, ?)",
-                 (device_id, role, hash_token(token), now_ms))
+    conn.execute("INSERT INTO devices (id, role, token_hash, created_ms, counter)"
+                 " VALUES (?, ?, ?, ?, ?)", (device_id, role, hash_token(token), now_ms, counter))
     return token
 
 
+def check_binding(role: str, counter) -> None:
+    """A binding is a positive counter number, and only for panel and button tokens."""
+    if counter is None:
+        return
+    if not isinstance(counter, int) or isinstance(counter, bool) or counter < 1:
+        raise BadRequest(f"counter must be a positive number, got {counter!r}",
+                         f"Nomor loket harus bilangan positif: {counter!r}")
+    if role not in BINDABLE_ROLES:
+        raise BadRequest(f"only {' and '.join(BINDABLE_ROLES)} tokens can be bound to a counter",
+                         f"Hanya token {' dan '.join(BINDABLE_ROLES)} yang dapat diikat ke loket")
+
+
 def check(conn: sqlite3.Connection, token: str | None) -> dict | None:
-    """The device a token belongs to, as {"id", "role"}, or None (unknown or revoked)."""
+    """The device a token belongs to, as {"id", "role", "counter"}, or None (unknown or
+    revoked). ``counter`` is the bound counter, or None for an unbound token."""
     if not token or not isinstance(token, str):
         return None
-    row = conn.execute("SELECT id, role FROM devices WHERE token_hash = ? AND revoked_ms IS NULL",
+    row = conn.execute("SELECT id, role, counter FROM devices"
+                       " WHERE token_hash = ? AND revoked_ms IS NULL",
                        (hash_token(token),)).fetchone()
-    return {"id": row["id"], "role": row["role"]} if row else None
+    return {"id": row["id"], "role": row["role"], "counter": row["counter"]} if row else None
 
 
 def revoke(conn: sqlite3.Connection, device_id: str, now_ms: int) -> bool:
@@ -52,5 +74,5 @@ def revoke(conn: sqlite3.Connection, device_id: str, now_ms: int) -> bool:
 
 
 def listing(conn: sqlite3.Connection) -> list[dict]:
-    rows = conn.execute("SELECT id, role, created_ms, revoked_ms FROM devices ORDER BY id")
+    rows = conn.execute("SELECT id, role, counter, created_ms, revoked_ms FROM devices ORDER BY id")
     return [dict(r) for r in rows]

@@ -62,6 +62,10 @@ Unauthorized = _error("Unauthorized", "unauthorized", 401,
 Forbidden = _error("Forbidden", "forbidden", 403,
                    "Perangkat ini tidak berhak melakukan tindakan ini.",
                    "This device may not do that.")
+# Same stable code as Forbidden (a client handles both alike); the message names the counter.
+CounterNotAllowed = _error("CounterNotAllowed", "forbidden", 403,
+                           "Perangkat ini terikat ke loket lain.",
+                           "This device is bound to another counter.")
 IdempotencyConflict = _error("IdempotencyConflict", "idempotency_conflict", 409,
                              "ID permintaan sudah dipakai untuk permintaan lain.",
                              "The request id was already used for a different request.")

@@ -37,6 +37,14 @@ def _require_id(value, name: str) -> str:
     return value
 
 
+def check_running_text(text) -> str:
+    """The display's running text, or BadRequest (callers validate whole forms with it first)."""
+    if not isinstance(text, str) or len(text) > 1000:
+        raise errors.BadRequest("running text must be a string of at most 1000 characters.",
+                                "Teks berjalan paling banyak 1000 karakter.")
+    return text
+
+
 class QueueService:
     """Issues tickets, applies counter actions, answers the board; see docs/API.md."""
 
@@ -267,17 +275,20 @@ class QueueService:
     # ------------------------------------------------------------ settings and devices
 
     def set_running_text(self, text: str) -> None:
-        if not isinstance(text, str) or len(text) > 1000:
-            raise errors.BadRequest("running text must be a string of at most 1000 characters.",
-                                    "Teks berjalan paling banyak 1000 karakter.")
+        check_running_text(text)
 
         def run(tx: Tx):
             set_state(tx.conn, "running_text", text)
             tx.changes.append({"type": "settings", "running_text": text})
         self._write(run)
 
-    def create_device_token(self, device_id: str, role: str) -> str:
-        return self._write(lambda tx: devices.add(tx.conn, device_id, role, tx.now_ms))
+    def create_device_token(self, device_id: str, role: str, counter: int | None = None) -> str:
+        """A new token for ``device_id``; ``counter`` binds a panel/button token to one counter."""
+        if counter is not None:
+            devices.check_binding(role, counter)
+            if self.site.counter(counter) is None:
+                raise errors.UnknownCounter()
+        return self._write(lambda tx: devices.add(tx.conn, device_id, role, tx.now_ms, counter))
 
     def revoke_device(self, device_id: str) -> bool:
         return self._write(lambda tx: devices.revoke(tx.conn, device_id, tx.now_ms))

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 
 from server.auth import AuthError
 from server.errors import ConfigError, QueueError
+from server.queue import check_running_text
 from server.web.i18n import t
 from server.web.security import require, users
 from server.web.siteedit import site_data
@@ -60,9 +61,13 @@ def _apply(key: str, value):
         _editor().update(key, value, user_id=g.user["id"])
         flash(t("saved"), "ok")
     except ConfigError as exc:
-        where = f"{exc.path}: " if exc.path else ""
-        flash(f"Perubahan tidak valid / Invalid change — {where}{exc.problem}", "error")
+        _flash_invalid(exc)
     return redirect(url_for("lalopa_admin.page") + f"#{key}")
+
+
+def _flash_invalid(exc: ConfigError) -> None:
+    where = f"{exc.path}: " if exc.path else ""
+    flash(f"Perubahan tidak valid / Invalid change — {where}{exc.problem}", "error")
 
 
 @bp.post("/admin/services/<prefix>")
@@ -97,17 +102,31 @@ def save_counters():
 @bp.post("/admin/settings")
 @require("admin")
 def save_settings():
+    """Settings and running text: the whole form is validated before anything is stored, so a
+    rejected form changes nothing (the running text included)."""
     form = request.form
     target = form.get("target_wait_min", "").strip()
     settings = {"facility": form.get("facility", "").strip(),
                 "whatsapp": form.get("whatsapp", "").strip(),
                 "target_wait_min": int(target) if target.isdigit() else target}
+    back = redirect(url_for("lalopa_admin.page") + "#settings")
     try:
-        _svc().set_running_text(form.get("running_text", "").strip())
+        running = check_running_text(form.get("running_text", "").strip())
+        _editor().validate("settings", settings)
     except QueueError as exc:
         flash(f"{exc.message_id} / {exc.message_en}", "error")
-        return redirect(url_for("lalopa_admin.page"))
-    return _apply("settings", settings)
+        return back
+    except ConfigError as exc:
+        _flash_invalid(exc)
+        return back
+    try:
+        _editor().update("settings", settings, user_id=g.user["id"])
+    except ConfigError as exc:  # another admin changed the site between the two checks
+        _flash_invalid(exc)
+        return back
+    _svc().set_running_text(running)
+    flash(t("saved"), "ok")
+    return back
 
 
 @bp.post("/admin/users")

@@ -112,21 +112,48 @@ def require(*roles: str):
     return wrap
 
 
+# What a browser session may do through the JSON API (server.api), and nothing more.
+# Reads (GET/HEAD) of the admin-only API — the statistics — for these roles:
+SESSION_READ_ROLES = ("admin", "supervisor")
+# Counter actions, with the CSRF header: an admin on any counter, a verifier only on the
+# counter of their session. Issuing tickets and everything else stays with device tokens.
+SESSION_ACTION_ENDPOINT = "api.counter_action"
+
+
 def api_session_hook(roles: tuple[str, ...]) -> dict | None:
-    """server.api auth hook: a logged-in supervisor or admin may use the admin-only API
-    reads (the statistics). Unsafe methods also need the CSRF header, so a cookie alone
-    never changes anything."""
-    if "admin" not in roles or session.get("uid") is None:
+    """server.api auth hook: the caller for a logged-in session the rule above allows, else None.
+
+    A supervisor's session only reads; changes need the CSRF header too, so a cookie
+    alone never changes anything. None makes the API answer 401 as for a missing token.
+    """
+    user = _api_session_user()
+    if user is None:
+        return None
+    caller = {"id": f"user-{user['username']}", "role": user["role"], "user_id": user["id"]}
+    if request.method in ("GET", "HEAD"):
+        return caller if "admin" in roles and user["role"] in SESSION_READ_ROLES else None
+    if not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), session.get("csrf", "")):
+        return None
+    if request.endpoint != SESSION_ACTION_ENDPOINT:
+        return None
+    counter = (request.view_args or {}).get("counter")
+    if user["role"] == "admin":
+        return caller
+    if user["role"] == "verifier" and counter is not None and session.get("counter") == counter:
+        return caller
+    return None
+
+
+def _api_session_user() -> dict | None:
+    """The enabled user of a live session (the timeouts as in load_user), or None."""
+    if session.get("uid") is None or not session.get("csrf"):
         return None
     now = int(time.time())
     if now - session.get("seen_at", 0) > current_app.config.get("LALOPA_IDLE_S", IDLE_S):
         return None
     if now - session.get("login_at", 0) > current_app.config.get("LALOPA_ABSOLUTE_S", ABSOLUTE_S):
         return None
-    if request.method not in ("GET", "HEAD") and not hmac.compare_digest(
-            request.headers.get(CSRF_HEADER, ""), session.get("csrf", "")):
-        return None
     user = users().get(session["uid"])
-    if not user or user["disabled"] or user["role"] not in ("admin", "supervisor"):
+    if not user or user["disabled"]:
         return None
-    return {"id": f"user-{user['username']}", "role": user["role"], "user_id": user["id"]}
+    return user

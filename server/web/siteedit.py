@@ -71,13 +71,17 @@ class SiteEditor:
         if overrides:
             self.svc.site = merged(self.base, overrides)
 
-    def update(self, key: str, value, user_id: int | None = None) -> Site:
-        """Validate then store and apply one table; nothing changes if it is invalid."""
+    def validate(self, key: str, value) -> Site:
+        """The site ``value`` for table ``key`` would make; raises ConfigError. Stores nothing."""
         if key not in KEYS:
             raise ValueError(key)
         overrides = stored(self.svc.db)
         overrides[key] = value
-        site = merged(self.base, overrides)  # raises ConfigError before anything is stored
+        return merged(self.base, overrides)
+
+    def update(self, key: str, value, user_id: int | None = None) -> Site:
+        """Validate then store and apply one table; nothing changes if it is invalid."""
+        site = self.validate(key, value)  # raises ConfigError before anything is stored
         now = int(time.time() * 1000)
         self.svc.db.write(lambda c: c.execute(
             "INSERT INTO site_overrides (key, value, updated_ms, user_id) VALUES (?, ?, ?, ?)"

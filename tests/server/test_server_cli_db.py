@@ -56,7 +56,7 @@ def test_db_init_and_tokens(tmp_path, capsys):
     assert len(token) > 30
     conn = db.connect(path)
     from server import devices
-    assert devices.check(conn, token) == {"id": "kiosk-1", "role": "kiosk"}
+    assert devices.check(conn, token) == {"id": "kiosk-1", "role": "kiosk", "counter": None}
     assert token_main(["list", "--db", path]) == 0 and "kiosk-1" in capsys.readouterr().out
     assert token_main(["revoke", "--db", path, "--device", "kiosk-1"]) == 0
     assert devices.check(conn, token) is None

@@ -158,7 +158,7 @@ def test_listeners_after_commit_not_for_duplicates(svc):
 
 def test_device_tokens(svc):
     token = svc.create_device_token("kiosk-1", "kiosk")
-    assert svc.check_token(token) == {"id": "kiosk-1", "role": "kiosk"}
+    assert svc.check_token(token) == {"id": "kiosk-1", "role": "kiosk", "counter": None}
     assert svc.check_token("nope") is None
     assert svc.revoke_device("kiosk-1")
     assert svc.check_token(token) is None

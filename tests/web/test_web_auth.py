@@ -201,3 +201,87 @@ def test_admin_changes_survive_a_restart(app, tmp_path):
     create_app({"LALOPA_QUEUE": svc, "LALOPA_DB": str(tmp_path / "q.db")})
     assert svc.site.service("B").name_en == "Information desk"
     svc.close()
+
+
+def _session_csrf(client) -> dict:
+    with client.session_transaction() as s:
+        return {"X-CSRF-Token": s["csrf"]}
+
+
+def _api_act(client, counter, command_id, action="open", headers=None):
+    return client.post(f"/api/v1/counters/{counter}/actions", headers=headers,
+                       json={"action": action, "command_id": command_id})
+
+
+def test_supervisor_session_only_reads_the_api(app):
+    """GIVEN a supervisor's session with the CSRF header WHEN it issues a ticket or acts on a
+    counter through the JSON API THEN 401 and nothing changes; the statistics still read."""
+    svc = app.extensions["lalopa.queue"]
+    c = app.test_client()
+    _login(c, "boss")
+    csrf = _session_csrf(c)
+    r = c.post("/api/v1/tickets", json={"service": "A", "request_id": "s1"}, headers=csrf)
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "unauthorized"
+    assert svc.summary()["services"]["A"]["issued"] == 0
+    assert _api_act(c, 2, "s2", headers=csrf).status_code == 401
+    assert svc.counter_state(2)["status"] == "closed"
+    assert c.get("/api/v1/stats/day").status_code == 200
+
+
+def test_admin_session_acts_on_counters_but_never_issues(app):
+    """GIVEN an admin's session WHEN it acts on any counter with the CSRF header THEN 200;
+    WITHOUT the header THEN 401; WHEN it issues a ticket THEN 401 (tickets need a kiosk token)."""
+    svc = app.extensions["lalopa.queue"]
+    c = app.test_client()
+    _login(c, "root")
+    csrf = _session_csrf(c)
+    assert _api_act(c, 7, "a1").status_code == 401  # the cookie alone changes nothing
+    assert svc.counter_state(7)["status"] == "closed"
+    r = _api_act(c, 7, "a2", headers=csrf)
+    assert r.status_code == 200 and svc.counter_state(7)["status"] == "open"
+    r = c.post("/api/v1/tickets", json={"service": "A", "request_id": "a3"}, headers=csrf)
+    assert r.status_code == 401 and svc.summary()["services"]["A"]["issued"] == 0
+    assert c.get("/api/v1/stats/day").status_code == 200
+
+
+def test_verifier_session_acts_only_on_its_own_counter(app):
+    """GIVEN verifier ani logged in at counter 2 WHEN she acts through the JSON API on counter 2
+    THEN 200; on counter 3 THEN 401 and counter 3 is unchanged; the panel keeps working."""
+    svc = app.extensions["lalopa.queue"]
+    c = app.test_client()
+    _login(c, "ani")
+    csrf = _session_csrf(c)
+    assert _api_act(c, 2, "v1", headers=csrf).status_code == 200
+    assert svc.counter_state(2)["status"] == "open"
+    assert _api_act(c, 3, "v2", headers=csrf).status_code == 401
+    assert svc.counter_state(3)["status"] == "closed"
+    assert c.get("/api/v1/stats/day").status_code == 401
+    r = c.post("/panel/action", json={"action": "pause", "command_id": "v3", "reason": "istirahat"},
+               headers=csrf)
+    assert r.status_code == 200 and svc.counter_state(2)["status"] == "paused"
+
+
+def test_rejected_settings_form_changes_nothing(app):
+    """GIVEN an admin WHEN the settings form has an invalid target wait (or an empty facility)
+    next to a new running text THEN an error is shown and neither the running text nor the
+    settings change; WHEN the form is valid THEN both are stored."""
+    svc = app.extensions["lalopa.queue"]
+    c = app.test_client()
+    _login(c, "root")
+    token = _csrf(c, "/admin")
+    before = (svc.board()["running_text"], svc.site.facility, svc.site.target_wait_min)
+    for bad in ({"target_wait_min": "abc"}, {"target_wait_min": "0"}, {"facility": " "}):
+        form = {"csrf_token": token, "facility": "Dinkes Baru", "whatsapp": "",
+                "target_wait_min": "20", "running_text": "Teks baru / New text", **bad}
+        html = c.post("/admin/settings", data=form, follow_redirects=True).get_data(as_text=True)
+        assert "Perubahan tidak valid / Invalid change" in html, bad
+        assert (svc.board()["running_text"], svc.site.facility, svc.site.target_wait_min) == before
+    form = {"csrf_token": token, "facility": "Dinkes Baru", "whatsapp": "",
+            "target_wait_min": "20", "running_text": "x" * 1001}
+    html = c.post("/admin/settings", data=form, follow_redirects=True).get_data(as_text=True)
+    assert "Teks berjalan paling banyak 1000 karakter." in html
+    assert (svc.board()["running_text"], svc.site.facility, svc.site.target_wait_min) == before
+    form["running_text"] = "Teks baru / New text"
+    c.post("/admin/settings", data=form)
+    assert (svc.board()["running_text"], svc.site.facility, svc.site.target_wait_min) == (
+        "Teks baru / New text", "Dinkes Baru", 20)
