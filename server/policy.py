@@ -8,7 +8,11 @@ The rule, in order:
    (lansia, disabilitas, hamil); each class is FIFO by ``queue_order``.
 3. Between the classes the site's named policy decides:
 
-   * ``strict``: priority first whenever a priority ticket waits.
+   * ``strict``: priority first whenever a priority ticket waits. This can
+     STARVE normal tickets: while priority tickets keep arriving at least as
+     fast as the counters call them, no normal ticket is ever called. Use
+     ``interleave`` unless priority arrivals are known to be rare (the first
+     site uses interleave).
    * ``interleave`` (ratio N): after N normal calls in this service the next
      call goes to a waiting priority ticket; a priority ticket is called at
      once if no normal ticket waits. So while both classes wait the calls

@@ -130,8 +130,8 @@ def _hourly(ms_values, tz) -> dict[str, int]:
     return dict(sorted(hours.items()))
 
 
-def _counter_time(conn, day: str, counter: int, tickets, end_ms: int) -> dict:
-    """Open, paused, serving and idle seconds of one counter on one day, and utilisation."""
+def _counter_raw(conn, day: str, counter: int, tickets, end_ms: int | None) -> dict:
+    """Unrounded open, paused and serving seconds of one counter on one day."""
     events = conn.execute("SELECT kind, at_ms FROM events WHERE service_day = ? AND counter = ?"
                           " ORDER BY id", (day, counter)).fetchall()
     last = events[-1]["at_ms"] if events else end_ms
@@ -154,16 +154,33 @@ def _counter_time(conn, day: str, counter: int, tickets, end_ms: int) -> dict:
         open_ms += max(0, stop - opened_at)
     if paused_at is not None:
         paused_ms += max(0, stop - paused_at)
-    serving = sum(s for s in map(service_s, tickets) if s is not None)
-    available = max(0.0, (open_ms - paused_ms) / 1000)
-    return {"open_s": round(open_ms / 1000, 1), "paused_s": round(paused_ms / 1000, 1),
+    return {"open": open_ms / 1000, "paused": paused_ms / 1000,
+            "serving": sum(s for s in map(service_s, tickets) if s is not None)}
+
+
+def _time_figures(raw: dict) -> dict:
+    """open_s, paused_s, serving_s, idle_s and utilisation from (summed) raw seconds."""
+    serving = raw["serving"]
+    available = max(0.0, raw["open"] - raw["paused"])
+    return {"open_s": round(raw["open"], 1), "paused_s": round(raw["paused"], 1),
             "serving_s": round(serving, 1), "idle_s": round(max(0.0, available - serving), 1),
             "utilisation": round(min(1.0, serving / available), 4) if available else None}
 
 
-def day_stats(conn: sqlite3.Connection, site: Site, day: str, now_ms: int | None = None) -> dict:
-    """Every figure of one service day (see docs/STATISTICS.md)."""
-    tickets = conn.execute("SELECT * FROM tickets WHERE service_day = ?", (day,)).fetchall()
+def _staff_figures(tickets, target_s: int) -> dict:
+    """Per counter or verifier: called, served, no_show, cancelled, wait, service, within_target."""
+    entry = {k: v for k, v in _counts(tickets).items() if k not in ("issued", "waiting")}
+    entry["called"] = sum(1 for t in tickets if t["first_called_ms"] is not None)
+    entry["within_target"] = _within_target(tickets, target_s)
+    return entry
+
+
+def _day_tickets(conn, day: str):
+    return conn.execute("SELECT * FROM tickets WHERE service_day = ?", (day,)).fetchall()
+
+
+def _day(conn, site: Site, day: str, now_ms: int | None, tickets) -> tuple[dict, dict]:
+    """The figures of one day, and each counter's unrounded times (for range sums)."""
     tz, target = site.tz, site.target_wait_min * 60
     is_today = now_ms is not None and _local_day(now_ms, tz) == day
     result = _counts(tickets)
@@ -172,43 +189,66 @@ def day_stats(conn: sqlite3.Connection, site: Site, day: str, now_ms: int | None
         "within_target": _within_target(tickets, target),
         "arrivals_per_hour": _hourly([t["issued_ms"] for t in tickets], tz),
         "completions_per_hour": _hourly([t["finished_ms"] for t in tickets if t["status"] == "done"], tz),
-        "services": {}, "counters": {}, "verifiers": {}})
-    for svc in site.services:
-        mine = [t for t in tickets if t["service"] == svc.prefix]
-        entry = _counts(mine)
-        entry["issued"] = sum(1 for t in tickets if t["prefix"] == svc.prefix)
-        entry["within_target"] = _within_target(mine, target)
-        result["services"][svc.prefix] = entry
+        "services": _services(site, tickets, target), "counters": {}, "verifiers": {}})
+    raw_times = {}
     for c in site.counters:
         mine = [t for t in tickets if t["counter"] == c.number]
-        entry = {k: v for k, v in _counts(mine).items() if k not in ("issued", "waiting", "wait")}
-        entry["called"] = sum(1 for t in mine if t["first_called_ms"] is not None)
-        entry.update(_counter_time(conn, day, c.number, mine, now_ms if is_today else None))
-        result["counters"][str(c.number)] = entry
-    for uid in sorted({t["user_id"] for t in tickets if t["user_id"] is not None}):
-        mine = [t for t in tickets if t["user_id"] == uid]
-        entry = {k: v for k, v in _counts(mine).items() if k not in ("issued", "waiting", "wait")}
-        result["verifiers"][str(uid)] = entry
-    return result
+        raw_times[c.number] = _counter_raw(conn, day, c.number, mine, now_ms if is_today else None)
+        result["counters"][str(c.number)] = _staff_figures(mine, target) | _time_figures(raw_times[c.number])
+    result["verifiers"] = _verifiers(tickets, target)
+    return result, raw_times
+
+
+def _services(site: Site, tickets, target_s: int) -> dict:
+    out = {}
+    for svc in site.services:
+        entry = _counts([t for t in tickets if t["service"] == svc.prefix])
+        entry["issued"] = sum(1 for t in tickets if t["prefix"] == svc.prefix)
+        entry["within_target"] = _within_target([t for t in tickets if t["service"] == svc.prefix],
+                                                target_s)
+        out[svc.prefix] = entry
+    return out
+
+
+def _verifiers(tickets, target_s: int) -> dict:
+    """Keyed by user id as text, in ascending numeric order of the id."""
+    return {str(uid): _staff_figures([t for t in tickets if t["user_id"] == uid], target_s)
+            for uid in sorted({t["user_id"] for t in tickets if t["user_id"] is not None})}
+
+
+def day_stats(conn: sqlite3.Connection, site: Site, day: str, now_ms: int | None = None) -> dict:
+    """Every figure of one service day (see docs/STATISTICS.md)."""
+    return _day(conn, site, day, now_ms, _day_tickets(conn, day))[0]
 
 
 def range_stats(conn: sqlite3.Connection, site: Site, start: date, end: date,
                 now_ms: int | None = None) -> dict:
-    """Totals over ``start``..``end`` inclusive plus the figures of each day that had tickets."""
+    """Totals over ``start``..``end`` inclusive plus the figures of each day that had tickets.
+
+    Each day is read with the ``service_day = ?`` index, once; the totals (per
+    service, counter and verifier too) are computed from those same rows, and
+    counter times are the sums of the days' times."""
+    target = site.target_wait_min * 60
     days = [r[0] for r in conn.execute(
         "SELECT DISTINCT service_day FROM tickets WHERE service_day >= ? AND service_day <= ?"
         " ORDER BY service_day", (start.isoformat(), end.isoformat()))]
-    tickets = conn.execute("SELECT * FROM tickets WHERE service_day >= ? AND service_day <= ?",
-                           (start.isoformat(), end.isoformat())).fetchall()
+    tickets, figures = [], []
+    raw = {c.number: {"open": 0.0, "paused": 0.0, "serving": 0.0} for c in site.counters}
+    for d in days:
+        rows = _day_tickets(conn, d)
+        tickets.extend(rows)
+        day, times = _day(conn, site, d, now_ms, rows)
+        figures.append(day)
+        for n, t in times.items():
+            raw[n] = {k: raw[n][k] + t[k] for k in raw[n]}
     totals = _counts(tickets)
-    totals["within_target"] = _within_target(tickets, site.target_wait_min * 60)
-    totals["services"] = {}
-    for svc in site.services:
-        mine = [t for t in tickets if t["service"] == svc.prefix]
-        totals["services"][svc.prefix] = _counts(mine)
-        totals["services"][svc.prefix]["issued"] = sum(1 for t in tickets if t["prefix"] == svc.prefix)
-    return {"from": start.isoformat(), "to": end.isoformat(), "totals": totals,
-            "days": [day_stats(conn, site, d, now_ms) for d in days]}
+    totals["within_target"] = _within_target(tickets, target)
+    totals["services"] = _services(site, tickets, target)
+    totals["counters"] = {str(c.number): _staff_figures([t for t in tickets if t["counter"] == c.number],
+                                                        target) | _time_figures(raw[c.number])
+                          for c in site.counters}
+    totals["verifiers"] = _verifiers(tickets, target)
+    return {"from": start.isoformat(), "to": end.isoformat(), "totals": totals, "days": figures}
 
 
 def _local_day(ms: int, tz) -> str:

@@ -1,8 +1,8 @@
 """Report tables for a date range, built once and rendered as HTML, CSV and XLSX.
 
-Totals and per-service figures come straight from ``svc.range_stats`` (the
-statistics API); per counter, verifier and hour use the same definitions
-(``stats.wait_s``, ``stats.service_s``, ``stats.describe``) over the range's tickets.
+Totals, per-service, per-counter and per-verifier figures and the hourly flow
+come straight from ``svc.range_stats`` (the statistics API), so the report can
+never disagree with it; only the wait-time histogram reads the range's waits.
 """
 from __future__ import annotations
 
@@ -27,55 +27,37 @@ def _row(section: str, key: str, name: str, figures: dict) -> dict:
             "within_target": figures.get("within_target")}
 
 
-def _group(tickets, key) -> dict:
-    groups = defaultdict(list)
-    for t in tickets:
-        if t[key] is not None:
-            groups[t[key]].append(t)
-    return groups
-
-
-def _figures(tickets, target_s: int) -> dict:
-    waits = [w for w in map(stats.wait_s, tickets) if w is not None]
-    return {"issued": len(tickets), "served": sum(1 for t in tickets if t["status"] == "done"),
-            "no_show": sum(1 for t in tickets if t["status"] == "no_show"),
-            "wait": stats.describe(waits),
-            "service": stats.describe([s for s in map(stats.service_s, tickets) if s is not None]),
-            "within_target": round(sum(1 for w in waits if w <= target_s) / len(waits), 4)
-            if waits else None}
-
-
 def build(svc, users, start: date, end: date) -> dict:
     """Every table of the report (lists of rows with COLUMNS) plus chart series."""
     site = svc.site
     rng = svc.range_stats(start, end)
-    tickets = svc.db.read().execute(
-        "SELECT * FROM tickets WHERE service_day >= ? AND service_day <= ?",
-        (start.isoformat(), end.isoformat())).fetchall()
-    target_s = site.target_wait_min * 60
+    totals = rng["totals"]
     names = {u["id"]: u["username"] for u in users.listing()}
     report = {"from": rng["from"], "to": rng["to"], "stats": rng,
-              "totals": [_row("total", "all", "", rng["totals"])],
-              "services": [_row("service", p, s.name_id, rng["totals"]["services"].get(p, {}))
-                           for p, s in ((x.prefix, x) for x in site.services)],
+              "totals": [_row("total", "all", "", totals)],
+              "services": [_row("service", s.prefix, s.name_id, totals["services"].get(s.prefix, {}))
+                           for s in site.services],
               "counters": [], "verifiers": [], "hours": [], "waits": []}
-    by_service = _group(tickets, "service")
-    for row in report["services"]:  # the range API has no per-service target share
-        row["within_target"] = _figures(by_service.get(row["key"], []), target_s)["within_target"]
-    by_counter = _group(tickets, "counter")
     for c in site.counters:
-        if c.number not in by_counter:
-            continue  # a counter that served nobody in the range adds only noise
-        row = _row("counter", str(c.number), c.name, _figures(by_counter[c.number], target_s))
-        row["issued"] = None  # tickets are issued to services, not counters
-        report["counters"].append(row)
-    for uid, mine in sorted(_group(tickets, "user_id").items()):
-        row = _row("verifier", str(uid), names.get(uid, f"#{uid}"), _figures(mine, target_s))
-        row["issued"] = None
-        report["verifiers"].append(row)
+        figures = totals["counters"].get(str(c.number))
+        if not figures or not figures["called"]:
+            continue  # a counter that called nobody in the range adds only noise
+        report["counters"].append(_row("counter", str(c.number), c.name, figures))
+    for uid, figures in totals["verifiers"].items():  # ascending user id
+        report["verifiers"].append(_row("verifier", uid, names.get(int(uid), f"#{uid}"), figures))
     report["hours"] = _hours(rng["days"])
-    report["waits"] = _histogram([w for w in map(stats.wait_s, tickets) if w is not None])
+    report["waits"] = _histogram(_waits(svc, [d["service_day"] for d in rng["days"]]))
     return report
+
+
+def _waits(svc, days: list[str]) -> list[float]:
+    """Every waiting time of ``days``, read day by day through the service_day index."""
+    conn, out = svc.db.read(), []
+    for d in days:
+        out.extend(w for w in map(stats.wait_s, conn.execute(
+            "SELECT issued_ms, first_called_ms FROM tickets WHERE service_day = ?"
+            " AND first_called_ms IS NOT NULL", (d,))) if w is not None)
+    return out
 
 
 def _hours(days: list[dict]) -> list[dict]:

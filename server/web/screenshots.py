@@ -1,8 +1,9 @@
 """``python -m server.web.screenshots --out docs/dashboard``: PNGs of the web pages.
 
 Builds a throw-away server (temporary database, the example site, a seeded
-sample morning on a fake clock), logs in with headless Chromium and captures
-the live view, a report and the verifier panel, on a desktop and a tablet size.
+sample morning on a fake clock, a device table as the MQTT bridge would fill
+it), logs in with headless Chromium and captures the live view, a report and
+the verifier panel, on a desktop and a tablet size.
 """
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from server.clock import FakeClock
+from broker.protocol import Presence, PrinterStatus
+from server.clock import FakeClock, iso_local
 from server.config import EXAMPLE_SITE, load_site
+from server.presence import DeviceBook
 from server.queue import QueueService
 from server.web.devserver import ThreadedServer
 from server.web.sampleday import play_day
@@ -47,6 +50,28 @@ def build_demo(tmp: str, start: datetime | None = None, config: dict | None = No
     return app, svc, clock, ids
 
 
+def demo_devices(svc) -> DeviceBook:
+    """The bridge's device table for a running site, fed the messages the bus would carry.
+
+    The server, kiosk-1 (printer paper low), board-1 and button boxes 01–16 came
+    online when the day started; box-09 then dropped off (its offline last will).
+    """
+    now_ms = svc.now()["epoch_ms"]
+    at = {"ms": now_ms - 100 * 60_000}
+    book = DeviceBook(now=lambda: iso_local(at["ms"], svc.site.tz))
+    devices = [("server", "server"), ("kiosk", "kiosk-1"), ("display", "board-1")]
+    devices += [("button", f"box-{n:02d}") for n in range(1, 17)]
+    for role, device in devices:
+        book.presence(Presence(role=role, device=device, status="online"))
+        at["ms"] += 1_000
+    book.printer(PrinterStatus(kiosk="kiosk-1", status="ok"))
+    at["ms"] = now_ms - 12 * 60_000
+    book.presence(Presence(role="button", device="box-09", status="offline"))
+    at["ms"] = now_ms - 4 * 60_000
+    book.printer(PrinterStatus(kiosk="kiosk-1", status="paper_low", detail="kertas hampir habis"))
+    return book
+
+
 def login(page, base: str, username: str) -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)
@@ -61,6 +86,7 @@ def capture(out: Path) -> list[Path]:
     shots = []
     with tempfile.TemporaryDirectory() as tmp:
         app, svc, clock, ids = build_demo(tmp)
+        app.extensions["lalopa.bridge"] = demo_devices(svc)  # device health without a broker
         day = svc.now()["service_day"]
         with ThreadedServer(app) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

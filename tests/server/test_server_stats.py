@@ -85,6 +85,93 @@ def test_range(scripted, driver, clock):
     assert r["totals"]["services"]["A"]["issued"] == 3
 
 
+def test_day_counter_and_verifier_figures(scripted):
+    """GIVEN the scripted day WHEN its stats are read THEN each counter and verifier has its
+    waits, service times and share within target (hand-computed)."""
+    s = scripted.day_stats("2026-11-23")
+    one = s["counters"]["1"]
+    assert one["wait"] == {"n": 2, "mean_s": 300.0, "median_s": 300.0, "p90_s": 480.0}
+    assert one["service"] == {"n": 1, "mean_s": 300.0, "median_s": 300.0, "p90_s": 300.0}
+    assert one["within_target"] == 0.5 and one["cancelled"] == 0  # B-001 was never called
+    assert s["counters"]["13"]["within_target"] == 0.0
+    v = s["verifiers"]["7"]
+    assert (v["called"], v["wait"]["n"], v["within_target"]) == (2, 2, 0.5)
+
+
+@pytest.fixture
+def two_days(scripted, driver, clock):
+    """The scripted Monday, then Tuesday 09:30: A-001 at +0, counter 1 (verifier 7) calls it at
+    +60 (opens the counter), starts at +120, finishes at +240, closes at +600."""
+    clock.advance(24 * 3600)
+    d = driver(scripted)
+    d.issue("A")
+    clock.advance(60), d.act(1, "next", user_id=7)      # wait 60
+    clock.advance(60), d.act(1, "start", user_id=7)
+    clock.advance(120), d.act(1, "finish", user_id=7)   # service 120
+    clock.advance(360), d.act(1, "close")               # open 540
+    return scripted
+
+
+def test_range_per_counter(two_days):
+    """GIVEN two scripted days WHEN the range stats are read THEN each counter's counts and
+    durations cover both days and its times are the sums of the days' times."""
+    r = two_days.range_stats(date(2026, 11, 23), date(2026, 11, 24))["totals"]["counters"]
+    one = r["1"]
+    assert (one["called"], one["served"], one["no_show"], one["cancelled"]) == (3, 2, 1, 0)
+    assert one["wait"] == {"n": 3, "mean_s": 220.0, "median_s": 120.0, "p90_s": 480.0}
+    assert one["service"] == {"n": 2, "mean_s": 210.0, "median_s": 210.0, "p90_s": 300.0}
+    assert one["within_target"] == pytest.approx(0.6667)      # 60 and 120 s of 60, 120, 480
+    # open 1680 + 540, paused 300 + 0, serving 300 + 120
+    assert (one["open_s"], one["paused_s"], one["serving_s"], one["idle_s"]) == (2220, 300, 420, 1500)
+    assert one["utilisation"] == pytest.approx(420 / 1920, abs=1e-4)
+    thirteen = r["13"]   # Monday only
+    assert (thirteen["called"], thirteen["served"], thirteen["wait"]["mean_s"]) == (1, 1, 480.0)
+    assert (thirteen["open_s"], thirteen["serving_s"], thirteen["idle_s"]) == (1200, 360, 840)
+    assert thirteen["utilisation"] == 0.3 and thirteen["within_target"] == 0.0
+    assert r["2"]["called"] == 0 and r["2"]["open_s"] == 0 and r["2"]["utilisation"] is None
+    assert list(r) == [str(c.number) for c in two_days.site.counters]
+
+
+def test_range_per_verifier_and_service(two_days):
+    """GIVEN two scripted days WHEN the range stats are read THEN verifier 7's figures cover the
+    tickets it called on both days, and each service has its share within target."""
+    totals = two_days.range_stats(date(2026, 11, 23), date(2026, 11, 24))["totals"]
+    assert list(totals["verifiers"]) == ["7"]
+    v = totals["verifiers"]["7"]
+    assert (v["called"], v["served"], v["no_show"], v["cancelled"]) == (3, 2, 1, 0)
+    assert v["wait"] == {"n": 3, "mean_s": 220.0, "median_s": 120.0, "p90_s": 480.0}
+    assert v["service"]["mean_s"] == 210.0 and v["within_target"] == pytest.approx(0.6667)
+    a = totals["services"]["A"]
+    assert (a["issued"], a["served"], a["no_show"]) == (3, 2, 1)
+    assert a["within_target"] == pytest.approx(0.6667)        # A: 120, 480 (Mon), 60 (Tue)
+    assert totals["services"]["B"]["within_target"] is None   # B-001 was never called
+
+
+def test_range_equals_the_day_when_it_is_one_day(two_days):
+    """GIVEN a one-day range THEN its per-counter and per-verifier figures equal the day's."""
+    day = two_days.day_stats("2026-11-23")
+    totals = two_days.range_stats(date(2026, 11, 23), date(2026, 11, 23))["totals"]
+    assert totals["counters"] == day["counters"] and totals["verifiers"] == day["verifiers"]
+
+
+def test_range_reads_each_day_through_the_index(two_days):
+    """GIVEN two days WHEN a range is read THEN every tickets/events query filters on
+    service_day and uses an index (no scan of all history)."""
+    conn = two_days.db.read()
+    seen = []
+    conn.set_trace_callback(seen.append)
+    try:
+        from server import stats
+        stats.range_stats(conn, two_days.site, date(2026, 11, 23), date(2026, 11, 24))
+    finally:
+        conn.set_trace_callback(None)
+    queries = [q for q in seen if " FROM tickets" in q or " FROM events" in q]
+    assert queries and all("service_day" in q for q in queries)
+    for q in set(queries):
+        plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + q))
+        assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, (q, plan)
+
+
 def test_estimated_wait_uses_recent_service_times(scripted, driver, clock):
     # next day: counters 1 and 2 open, A's recent mean service time today is 200 s
     clock.advance(24 * 3600)

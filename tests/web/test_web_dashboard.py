@@ -2,6 +2,7 @@
 import csv
 import io
 import json
+import math
 
 from openpyxl import load_workbook
 
@@ -9,6 +10,20 @@ from broker.protocol import Presence, PrinterStatus
 from server.presence import DeviceBook
 from server.web.devserver import ThreadedServer
 from server.web.screenshots import build_demo
+
+
+def _duration(s):
+    """The page's duration text (static/live.js fmtDuration): m:ss, or h:mm:ss; "–" for null."""
+    if s is None:
+        return "–"
+    s = max(0, math.floor(s + 0.5))  # JavaScript's Math.round
+    h, m, r = s // 3600, s % 3600 // 60, s % 60
+    return f"{h}:{m:02d}:{r:02d}" if h else f"{m}:{r:02d}"
+
+
+def _percent(x):
+    """The page's share text (static/dashboard.js pct): whole percent; "–" for null."""
+    return "–" if x is None else f"{math.floor(x * 100 + 0.5)}%"
 
 
 def _api(page, url, path):
@@ -28,6 +43,13 @@ def test_live_view_shows_the_days_figures_and_updates_on_a_call(demo, context, l
     assert stats["issued"] > 50
     for key in ("issued", "served", "no_show", "waiting"):
         assert page.text_content(f"[data-fig={key}]") == str(stats[key]), key
+    assert stats["wait"]["n"] > 10 and stats["service"]["n"] > 10 and stats["within_target"]
+    shown = {key: page.text_content(f"[data-fig={key}]")
+             for key in ("mean_wait", "p90_wait", "mean_service", "within_target")}
+    assert shown == {"mean_wait": _duration(stats["wait"]["mean_s"]),
+                     "p90_wait": _duration(stats["wait"]["p90_s"]),
+                     "mean_service": _duration(stats["service"]["mean_s"]),
+                     "within_target": _percent(stats["within_target"])}
     summary = _api(page, demo.url, "/api/v1/queue")["services"]
     for prefix, s in summary.items():
         cells = page.locator(f"tr[data-service={prefix}] td").all_text_contents()
@@ -60,6 +82,18 @@ def test_report_matches_the_statistics_and_exports_csv_and_xlsx(demo, context, l
     assert float(row.locator("[data-col=wait_mean_s]").get_attribute("data-value")) == \
         totals["wait"]["mean_s"]
     assert page.locator("svg.chart").count() == 3
+    for table, section in (("#t-counters", "counters"), ("#t-verifiers", "verifiers")):
+        keys = page.locator(f"{table} tbody tr").evaluate_all("rs => rs.map(r => r.dataset.key)")
+        assert keys and set(keys) <= set(totals[section]), section
+        for key in keys:
+            cells, figures = page.locator(f"{table} tr[data-key='{key}']"), totals[section][key]
+            assert cells.locator("[data-col=served]").text_content() == str(figures["served"])
+            assert cells.locator("[data-col=no_show]").text_content() == str(figures["no_show"])
+            mean = cells.locator("[data-col=service_mean_s]").get_attribute("data-value")
+            assert mean == ("" if figures["service"]["mean_s"] is None
+                            else str(figures["service"]["mean_s"]))
+    assert sorted((k for k, c in totals["counters"].items() if c["called"]), key=int) == \
+        page.locator("#t-counters tbody tr").evaluate_all("rs => rs.map(r => r.dataset.key)")
 
     with page.expect_download() as info:
         page.click("#export-csv")
@@ -148,3 +182,20 @@ def test_live_view_falls_back_to_polling_when_no_stream_slot_is_free(tmp_path, c
         page.wait_for_function(
             "n => document.querySelector(\"[data-counter='6'] .tk\").textContent === n", arg=number)
     svc.close()
+
+
+def test_screenshot_device_table_feeds_device_health_and_alerts(demo):
+    """GIVEN the device table the docs screenshots use WHEN the live snapshot is built THEN it
+    lists every device with box-09 offline and kiosk-1's printer paper low, and alerts on box-09."""
+    from server.web.live import dashboard_snapshot
+    from server.web.screenshots import demo_devices
+    book = demo_devices(demo.svc)
+    with demo.app.test_request_context():
+        snap = dashboard_snapshot(demo.svc, book, "id")
+    devices = {d["device"]: d for d in snap["devices"]}
+    assert len(devices) == 19 and snap["bridge"] is True
+    assert devices["box-09"]["status"] == "offline"
+    assert all(d["status"] == "online" for name, d in devices.items() if name != "box-09")
+    assert devices["kiosk-1"]["printer"]["status"] == "paper_low"
+    offline = [a["text"] for a in snap["alerts"] if a["kind"] == "offline"]
+    assert len(offline) == 1 and "box-09" in offline[0]
