@@ -6,7 +6,7 @@ import pytest
 from broker.acl import DeviceSpec
 from broker.bus import BusClient
 from broker.protocol import CommandResult, CounterCommand, CounterState, decode, encode
-from broker.testing import Mosquitto
+from broker.testing import Mosquitto, wait_for
 from firmware.box import ButtonBox
 from firmware.config import parse_config
 
@@ -35,8 +35,15 @@ def test_box_with_password_file_passes_the_production_acl(tmp_path, clock, mock_
                            username=user, password=password)
         got: list[CounterCommand] = []
         server.subscribe(server.topics.command(7), lambda m: got.append(decode(CounterCommand, m.payload)))
+        # paho sends SUBSCRIBE only after `connected` is set; a press published
+        # before the broker has it is lost. Once a probe (subscribed after the
+        # command topic) comes back, both subscriptions are active.
+        probes: list[bytes] = []
+        server.subscribe(f"{server.topics.base}/test/probe", lambda m: probes.append(m.payload))
         server.start()
         assert server.connected.wait(5)
+        server.publish(f"{server.topics.base}/test/probe", b"probe", qos=1)
+        assert wait_for(lambda: probes, 5, bus=server), "server's subscriptions not active"
         assert run_until(box, box.bus.connected.is_set, 10)
         tap(mock_factory, PINS["next"])
         assert run_until(box, lambda: got, others=[server])
