@@ -1,6 +1,7 @@
 """``lalopa display``: run the board, or render its reference screenshots.
 
     lalopa display run --config display.toml [--windowed 1366x768] [--screenshots DIR]
+                       [--call-log FILE]
     lalopa display screenshots --out docs/display
     lalopa display voice --config display.toml     # fill the espeak clip cache now
 """
@@ -31,6 +32,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--windowed", type=_size, metavar="WxH", help="a window instead of fullscreen")
     run.add_argument("--screenshots", metavar="DIR", help="save a PNG of the board on every change")
     run.add_argument("--validate-config", action="store_true", help="check the config file and exit")
+    run.add_argument("--call-log", metavar="FILE",
+                     help="append one JSON line per call shown/announced (display/calllog.py)")
     shots = sub.add_parser("screenshots", help="render the reference screenshots")
     shots.add_argument("--out", default="docs/display")
     voice = sub.add_parser("voice", help="synthesise the default voice clips now")
@@ -56,10 +59,10 @@ def main(argv: list[str]) -> int:
     if args.validate_config:
         print("konfigurasi benar / configuration OK")
         return 0
-    return _run(config, args.windowed, args.screenshots)
+    return _run(config, args.windowed, args.screenshots, args.call_log)
 
 
-def _run(config, size, screenshots) -> int:
+def _run(config, size, screenshots, call_log=None) -> int:
     from .app import BoardApp
     app = BoardApp(config, size=size, screenshots_dir=screenshots)
     # SIGTERM (systemd) and SIGINT: SDL installs handlers that post a QUIT event
@@ -69,7 +72,11 @@ def _run(config, size, screenshots) -> int:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     app.open()
     try:
-        app.run()
+        if call_log:
+            from .calllog import CallLog, run_logged
+            run_logged(app, CallLog(call_log))
+        else:
+            app.run()
     except KeyboardInterrupt:
         pass
     finally:

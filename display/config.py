@@ -45,7 +45,7 @@ SETTINGS: dict[str, dict[str, tuple]] = {
         "flash_s": (6.0, float, "how long a new call flashes"),
         "clock_seconds": (False, bool, "show seconds (redraws the clock every second)"),
         "ticker_speed": (120.0, float, "running text speed in pixels per second at 1080p"),
-        "ticker_fps": (20, int, "running text frames per second while it scrolls"),
+        "ticker_fps": (10, int, "running text frames per second while it scrolls"),
     },
 }
 

@@ -5,8 +5,10 @@ current call, very large), recent (calls before it), counters (what each loket
 serves), services (waiting per service), ticker (running text). The layout
 scales with the screen height, so 1920x1080 and 1366x768 look alike.
 
-``Renderer.texts`` keeps the strings last drawn per region, and
-``Renderer.draws`` counts draws per region: tests read the screen from them.
+``Renderer.texts`` keeps the strings last drawn per region, ``Renderer.draws``
+counts draws per region, ``Renderer.tiles`` places each counter's tile and
+``Renderer.ticker_x`` is the running text's last position: tests read the
+screen from them.
 """
 from __future__ import annotations
 
@@ -60,6 +62,8 @@ class Renderer:
         self.texts: dict[str, list[str]] = {}
         self.draws: dict[str, int] = {r: 0 for r in REGIONS}
         self._ticker_start: tuple[str, float] = ("", 0.0)
+        self.ticker_x: int | None = None
+        self.tiles: dict[int, pygame.Rect] = {}
         self.layout(surface.get_size())
 
     # -- layout -------------------------------------------------------------
@@ -239,9 +243,10 @@ class Renderer:
         cols, rows = grid_shape(len(slots), rect.w, rect.h)
         gap = self.pad // 2
         tw, th = (rect.w - gap * (cols - 1)) // cols, (rect.h - gap * (rows - 1)) // rows
-        lines = []
+        lines, self.tiles = [], {}
         for i, slot in enumerate(slots):
             tile = pygame.Rect(rect.x + (i % cols) * (tw + gap), rect.y + (i // cols) * (th + gap), tw, th)
+            self.tiles[slot.counter] = tile
             lines.append(self._draw_tile(slot, tile))
         self.texts["counters"] = lines
 
@@ -262,10 +267,10 @@ class Renderer:
             word = "\u2014"  # an em dash: open, nobody called yet
             self.blit_in(self.fit(word, tile.w // 4, int(body.h * 0.5), MUTED), body)
         else:
-            word = ticket.number + (" P" if prio else "")
+            word = ticket.number
             color = ACCENT if ticket.status == "called" and not prio else TEXT
-            self.blit_in(self.fit(ticket.number, tile.w - 2 * self.pad, int(body.h * 0.72), color), body)
-        return f"{slot.name}: {word}"
+            self.blit_in(self.fit(word, tile.w - 2 * self.pad, int(body.h * 0.72), color), body)
+        return f"{name}: {word}"  # what the tile shows, "Loket 3 - Prioritas: A-012" included
 
     def _draw_services(self, state, rect) -> None:
         self.surface.fill(PANEL, rect)
@@ -287,6 +292,7 @@ class Renderer:
         self.surface.fill(BG, rect)
         text = state.snapshot.running_text if state.snapshot else ""
         self.texts["ticker"] = [text] if text else []
+        self.ticker_x = None
         if not text:
             return
         surf = self.text(text, int(rect.h * 0.55), ACCENT, False)
@@ -298,7 +304,7 @@ class Renderer:
             self._ticker_start = (text, state.monotonic())
         travel = surf.get_width() + rect.w
         moved = (state.monotonic() - self._ticker_start[1]) * self.ticker_speed
-        x = rect.right - int(moved + rect.w - self.pad) % travel
+        x = self.ticker_x = rect.right - int(moved + rect.w - self.pad) % travel
         self.surface.set_clip(rect)
         self.surface.blit(surf, surf.get_rect(midleft=(x, rect.centery)))
         self.surface.set_clip(None)

@@ -1,10 +1,15 @@
-"""The kiosk: a pygame state machine that never blocks its own thread.
+"""The kiosk: a pygame state machine that never blocks its own thread on I/O.
 
 Screens: loading → home → info (requirements and flow) → issuing → confirm,
 plus error and closed. Network calls run in :class:`~kiosk.client.NetWorker`,
 printing in :class:`~kiosk.printer.PrintWorker`, MQTT handlers run here via
 ``bus.dispatch``. Tests drive it through :meth:`KioskApp.handle_event` and
 :meth:`KioskApp.step` and read ``app.screen``.
+
+The loop (:class:`kiosk.loop.FrameLoop`) is event-driven: it redraws only when
+what the screens show changed and otherwise sleeps until the next timer that
+matters (inactivity, refresh, the opening-hours minute); workers and the bus
+wake it through :meth:`KioskApp.wake`.
 
 Example::
 
@@ -14,8 +19,8 @@ Example::
 from __future__ import annotations
 
 import logging
-import os
 import signal
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -27,14 +32,13 @@ from .client import (DAYS, NetWorker, ServerClient, ServerRefused, ServerUnreach
                      parse_server_time)
 from .config import KioskConfig
 from .layout import Layout, Painter
+from .loop import FrameLoop
 from .printer import PrintJob, PrintWorker
-from .screens import SCREENS
 from .status import PrinterStatusPublisher, make_bus
 from .ticket import TicketData
 
 log = logging.getLogger(__name__)
 
-WAKE = pygame.USEREVENT + 1
 GHOST_TAP_S = 0.4        # taps this soon after a screen change are ignored (double taps)
 DEBOUNCE_S = 0.15        # a second tap this soon after an accepted one is a bounce
 REFRESH_S = 60.0         # site/time/queue refresh over HTTP
@@ -44,15 +48,21 @@ DAY_NAMES = {"id": ("Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"),
 CLOSED_CODES = {"service_closed": "hours", "daily_cap_reached": "cap"}
 
 
-class KioskApp:
+class KioskApp(FrameLoop):
     """The touchscreen ticket machine; one instance owns the pygame display."""
 
     def __init__(self, cfg: KioskConfig, *, net: NetWorker, printer: PrintWorker | None = None,
                  bus=None, size=(800, 480), fullscreen: bool = False, clock=time.monotonic,
                  screenshot_dir: str | None = None):
         self.cfg, self.net, self.printer, self.bus = cfg, net, printer, bus
+        self._woken = threading.Event()   # set from worker / paho threads: results are waiting
         # refreshes run on their own worker, so a slow refresh never delays issuing
-        self.bg = NetWorker(net.client.clone(), wake=net.wake)
+        self.bg = NetWorker(net.client.clone(), wake=self.wake)
+        net.wake = self.wake
+        if printer is not None:
+            printer.wake = self.wake
+        if bus is not None:
+            bus.wake = self.wake
         self.clock = clock
         self.screenshot_dir = screenshot_dir
         pygame.init()
@@ -87,6 +97,9 @@ class KioskApp:
         if printer is not None:
             printer.on_status = self.printer_status.changed
         self._shot: tuple[str, pygame.Surface] | None = None
+        self.frames = 0                 # screens drawn (tests check an idle kiosk draws none)
+        self.pressed = None             # (action, arg) under a finger that is down
+        self._drawn_key = None          # _view_key() of the frame on screen
         if bus is not None:
             bus.subscribe(bus.topics.summary, self._on_summary)
             if self.printer_status:
@@ -97,7 +110,7 @@ class KioskApp:
     @classmethod
     def from_config(cls, cfg: KioskConfig, windowed=None, screenshot_dir=None) -> "KioskApp":
         """Wire the real parts: HTTP worker, printer worker, bus client."""
-        wake = _post_wake
+        wake = None   # the app installs its own wake on every worker and the bus
         s = cfg.server
         net = NetWorker(ServerClient(s.url, cfg.token(), connect_timeout_s=s.connect_timeout_s,
                                      read_timeout_s=s.read_timeout_s, attempts=s.attempts), wake=wake)
@@ -128,52 +141,16 @@ class KioskApp:
         pygame.display.quit()
 
     def run(self) -> None:
-        """The frame loop until QUIT, SIGTERM (systemd stop) or Ctrl-C."""
+        """The loop until QUIT, SIGTERM (systemd stop) or Ctrl-C."""
         signal.signal(signal.SIGTERM, lambda *_: setattr(self, "running", False))
         self.start()
-        ticker = pygame.time.Clock()
         try:
             while self.running:
-                self.step()
-                ticker.tick(self.cfg.screen.fps)
+                self.step(self.next_timeout())
         except KeyboardInterrupt:
             pass
         finally:
             self.stop()
-
-    # -- one frame ---------------------------------------------------------------
-
-    def step(self) -> None:
-        """Handle pending events and results, apply timers, draw."""
-        for event in pygame.event.get():
-            self.handle_event(event)
-        if self.bus is not None:
-            self.bus.dispatch(0)
-        self._drain_results()
-        self._timers()
-        self.draw()
-
-    def draw(self) -> None:
-        self.buttons = SCREENS[self.screen](self, self.painter, self.layout)
-        pygame.display.flip()
-        if self.screenshot_dir:
-            self._screenshot()
-
-    def _shot_name(self) -> str:
-        state = f"-{self.print_state}" if self.screen == "confirm" else ""
-        return f"{self.screen}{state}-{self.layout.w}x{self.layout.h}"
-
-    def _screenshot(self) -> None:
-        """--screenshots: keep each screen's LAST frame (counts and results have arrived by then)."""
-        name = self._shot_name()
-        if self._shot and self._shot[0] != name:
-            self._save_shot()
-        self._shot = (name, self.surface.copy())
-
-    def _save_shot(self) -> None:
-        if self._shot:
-            os.makedirs(self.screenshot_dir, exist_ok=True)
-            pygame.image.save(self._shot[1], os.path.join(self.screenshot_dir, self._shot[0] + ".png"))
 
     # -- input -------------------------------------------------------------------
 
@@ -181,12 +158,23 @@ class KioskApp:
         """One pygame event; taps act on release, from exactly one input path."""
         if event.type == pygame.QUIT:
             self.running = False
+        elif event.type == pygame.FINGERDOWN:
+            self._press((int(event.x * self.layout.w), int(event.y * self.layout.h)))
         elif event.type == pygame.FINGERUP:
+            self.pressed = None
             self.tap((int(event.x * self.layout.w), int(event.y * self.layout.h)))
-        elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
+        elif event.type in (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP) and event.button == 1:
             # SDL also synthesises mouse events from touch: act on the finger event only
-            if not getattr(event, "touch", False):
+            if getattr(event, "touch", False):
+                return
+            if event.type == pygame.MOUSEBUTTONDOWN:
+                self._press(event.pos)
+            else:
+                self.pressed = None
                 self.tap(event.pos)
+        elif event.type in (pygame.WINDOWEXPOSED, pygame.WINDOWSHOWN, pygame.WINDOWRESTORED,
+                            pygame.WINDOWSIZECHANGED):
+            self._drawn_key = None   # the window system lost our pixels: draw again
         elif event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
             if not (self.surface.get_flags() & pygame.FULLSCREEN):
                 self.running = False
@@ -203,6 +191,11 @@ class KioskApp:
                 getattr(self, "_on_" + b.action)(b.arg)
                 return
 
+    def _press(self, pos) -> None:
+        """A finger went down: highlight the target under it (acting waits for the lift)."""
+        hit = next((b for b in self.buttons if b.enabled and b.rect.collidepoint(pos)), None)
+        self.pressed = (hit.action, hit.arg) if hit else None
+
     def button(self, action: str, arg: str | None = None):
         """The on-screen target for an action (tests tap its centre)."""
         return next((b for b in self.buttons if b.action == action and b.arg == arg), None)
@@ -212,6 +205,7 @@ class KioskApp:
             log.info("screen %s -> %s", self.screen, screen)
             self.screen = screen
             self.screen_since = self.clock()
+            self.pressed = None
 
     # -- actions (from taps) -------------------------------------------------------
 
@@ -385,16 +379,28 @@ class KioskApp:
             for kind in ("site", "server_time", "queue"):
                 self.bg.submit(kind)
 
+    def _idle_limit(self) -> float | None:
+        """Seconds without a touch after which this screen returns home (None: never)."""
+        scr = self.cfg.screen
+        if self.screen == "confirm":
+            if self.print_state == "printing":
+                return None
+            if self.print_state in ("printed", "none"):
+                return scr.confirm_s
+            # printing failed: the number on screen is all the resident has, so it stays
+            # until "Selesai" is tapped or failed_print_s passes (0: until tapped)
+            return scr.failed_print_s or None
+        if self.screen in ("info", "error") or (self.screen == "closed" and self.closed_reason == "cap"):
+            return scr.inactivity_s
+        return None
+
     def _timers(self) -> None:
         now = self.clock()
         if now >= self._next_refresh:
             self._refresh()
-        idle = now - self.last_input
-        limit = self.cfg.screen.confirm_s if (self.screen == "confirm" and self.print_state
-                                              in ("printed", "none")) else self.cfg.screen.inactivity_s
-        if self.screen in ("info", "confirm", "error") or (self.screen == "closed" and self.closed_reason == "cap"):
-            if idle > limit and self.print_state != "printing":
-                self.home()
+        limit = self._idle_limit()
+        if limit is not None and now - self.last_input > limit:
+            self.home()
         self._check_open()
 
     def _check_open(self) -> None:
@@ -408,13 +414,6 @@ class KioskApp:
             self.go("closed")
         elif is_open and self.screen == "closed" and self.closed_reason == "hours":
             self.go("home")
-
-def _post_wake() -> None:
-    """From worker threads: wake the frame loop (SDL_PushEvent is thread-safe)."""
-    try:
-        pygame.event.post(pygame.event.Event(WAKE))
-    except pygame.error:   # display already closed at shutdown
-        pass
 
 
 def _stamp_ms(body: dict) -> int | None:

@@ -28,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", required=True)
     run.add_argument("--windowed", type=_size, metavar="WxH")
     run.add_argument("--screenshots", metavar="DIR", help="save each screen as PNG into DIR")
+    run.add_argument("--demo-taps", type=int, default=0, metavar="N",
+                     help="demo only: take N numbers by scripted taps (kiosk/demotaps.py)")
     prev = sub.add_parser("preview-ticket", help="render a ticket to PNG (the real ESC/POS bytes)")
     prev.add_argument("--config", required=True)
     prev.add_argument("--out", required=True)
@@ -61,7 +63,11 @@ def _run(args) -> int:
         print("lalopa kiosk: no token: set LALOPA_KIOSK_TOKEN or [server] token_file", file=sys.stderr)
         return 2
     from .app import KioskApp
-    KioskApp.from_config(cfg, windowed=args.windowed, screenshot_dir=args.screenshots).run()
+    app = KioskApp.from_config(cfg, windowed=args.windowed, screenshot_dir=args.screenshots)
+    if args.demo_taps > 0:
+        from .demotaps import DemoResident
+        DemoResident(app, args.demo_taps).start()
+    app.run()
     return 0
 
 

@@ -68,7 +68,8 @@ class ScreenConf:
     fullscreen: bool = True
     inactivity_s: float = 30.0
     confirm_s: float = 20.0
-    fps: int = 20
+    failed_print_s: float = 300.0   # confirm screen after a failed print; 0 = until "Selesai"
+    fps: int = 20                   # touch input polls per second while idle (no redraws)
 
 
 @dataclass(frozen=True)

@@ -152,10 +152,12 @@ def draw_confirm(app, p: Painter, lay: Layout) -> list[Button]:
     failed = app.print_state in ("failed", "paper_out")
     key = {"printing": "printing", "printed": "printed", "none": "no_printer",
            "failed": "print_failed", "paper_out": "paper_out"}[app.print_state]
+    # Indonesian first, English second, whatever the toggle says: the person at the
+    # kiosk may not be the one who chose the language
     if failed:
         _two(p, status_r, key, lay.unit, DANGER)
     else:
-        p.text(i18n.t(key, lang), status_r, int(lay.unit * 1.3), MUTED, bold=True)
+        _two(p, status_r, key, int(lay.unit * 1.2))
     if failed:
         reprint_r, done_r = lay.footer_buttons(2)
         reprint = Button(reprint_r, "reprint")

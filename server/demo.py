@@ -10,9 +10,17 @@ numbers through the kiosk HTTP API; verifiers act through the counter API).
 It creates a one-time admin log-in and device tokens, prints the dashboard URL,
 and on Ctrl-C / SIGTERM stops everything: terminate, wait, kill.
 
+The kiosk itself also takes ``--kiosk-taps`` numbers (default 1) through its
+real touch handling (``lalopa kiosk run --demo-taps``), and the board writes
+every call it put on screen to ``board-calls.jsonl`` (``--call-log``). With
+``--duration`` the demo then waits up to ``SETTLE_S`` more seconds for the
+counters to call the kiosk's numbers, so a run proves a ticket went the whole
+way: kiosk tap → server → bus → board.
+
 Before stopping it saves ``board.json``, ``queue.json``, ``stats.json``,
-``calls.jsonl`` (every call seen on the bus) and ``summary.json`` in the demo
-directory, next to ``logs/`` and ``screenshots/``.
+``calls.jsonl`` (every call seen on the bus), ``kiosk-tickets.json`` (the
+kiosk's own numbers: server status, bus calls, board calls) and
+``summary.json`` in the demo directory, next to ``logs/`` and ``screenshots/``.
 
 Example::
 
@@ -38,13 +46,15 @@ import urllib.request
 from pathlib import Path
 
 from broker.bus import free_port
-from server.demo_support import Child, dump_toml, merge, token_from_output
+from server.demo_support import (Child, dump_toml, get_json, json_lines, merge,
+                                 token_from_output)
 
 REPO = Path(__file__).resolve().parent.parent
 SITE_EXAMPLE = REPO / "server/sites/example.toml"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ROLE_MODULES = {"server": "server.cli", "kiosk": "kiosk.cli", "display": "display.cli",
                 "button": "firmware.cli"}
+SETTLE_S = 15.0   # after --duration: the longest wait for the kiosk's numbers to be called
 
 
 def open_all_week(site_toml: str) -> str:
@@ -58,8 +68,10 @@ class Demo:
     """Owns every child process of one demo run and the files it leaves behind."""
 
     def __init__(self, out: Path, *, headless: bool, duration: float | None, speed: float,
-                 seed: int, counters: int, log=functools.partial(print, flush=True)):
+                 seed: int, counters: int, kiosk_taps: int = 1,
+                 log=functools.partial(print, flush=True)):
         self.out, self.headless, self.duration = out, headless, duration
+        self.kiosk_taps = kiosk_taps
         self.speed, self.seed, self.counters, self.log = speed, seed, counters, log
         self.children: list[Child] = []
         self.stop_event = threading.Event()
@@ -180,14 +192,15 @@ class Demo:
             cfg = self.device_config("display", "board-1", REPO / "display/example.toml", {
                 "voice": {"enabled": not self.headless, "cache_dir": str(self.out / "voice-cache")}})
             self.start("display", "display", "run", "--config", str(cfg), *windowed,
-                       *self.screenshots("board"))
+                       *self.screenshots("board"), "--call-log", str(self.out / "board-calls.jsonl"))
         if self.available("kiosk") and "kiosk-1" in self.tokens:
             cfg = self.device_config("kiosk", "kiosk-1", REPO / "kiosk/example.toml", {
                 "server": {"url": self.url, "token_file": str(self.out / "kiosk-1.token")},
                 "printer": {"backend": "file", "path": str(self.out / "tickets.bin")},
                 "screen": {"fullscreen": False}})
+            taps = ["--demo-taps", str(self.kiosk_taps)] if self.kiosk_taps > 0 else []
             self.start("kiosk", "kiosk", "run", "--config", str(cfg), *windowed,
-                       *self.screenshots("kiosk"))
+                       *self.screenshots("kiosk"), *taps)
         if self.available("button"):
             counter = 16
             cfg = self.device_config("button", f"box-{counter}",
@@ -204,7 +217,8 @@ class Demo:
         if not kiosk:
             self.log("CATATAN / NOTICE: no kiosk token: simulated residents left out")
             return
-        duration = self.duration - 1 if self.duration else 7 * 3600 / self.speed
+        # It may play on while the demo settles; the demo stops it (it prints its tally).
+        duration = self.duration + SETTLE_S if self.duration else 7 * 3600 / self.speed
         panel_file = self.out / ("panel-sim.token" if panel else "kiosk-1.token")
         self.start("simulate", "simulate", "--server", self.url,
                    "--token-file", str(self.out / "kiosk-1.token"),
@@ -256,7 +270,7 @@ class Demo:
     def wait(self) -> None:
         deadline = time.monotonic() + self.duration if self.duration else None
         while not self.stop_event.is_set():
-            if deadline and time.monotonic() >= deadline:
+            if deadline and time.monotonic() >= deadline and not self.settling(deadline):
                 break
             if not self.children[0].alive():
                 self.log("GAGAL / FAILED: the server stopped; see logs/server.log")
@@ -266,30 +280,66 @@ class Demo:
             else:
                 self.stop_event.wait(0.5)
 
+    def settling(self, deadline: float) -> bool:
+        """Past --duration: keep running (up to SETTLE_S) while a kiosk number is not yet
+        on the board, so the run can show it arriving there."""
+        waiting = sorted(set(self.kiosk_numbers()) - set(self.board_numbers()))
+        if not waiting or time.monotonic() >= deadline + SETTLE_S:
+            return False
+        if not getattr(self, "_settle_noted", False):
+            self._settle_noted = True
+            self.log(f"menunggu / waiting (max {SETTLE_S:.0f} s) for kiosk number(s) "
+                     f"{', '.join(waiting)} to be called")
+        return True
+
+    def kiosk_tickets(self) -> list[dict]:
+        """The numbers the kiosk app took by itself (its ``--demo-taps`` JSON lines)."""
+        return [line["demo_ticket"] for line in json_lines(self.out / "logs/kiosk.log")
+                if isinstance(line.get("demo_ticket"), dict)]
+
+    def kiosk_numbers(self) -> list[str]:
+        return [t.get("number") for t in self.kiosk_tickets()]
+
+    def board_numbers(self) -> list[str]:
+        """Numbers the board process itself recorded as shown (its ``--call-log``)."""
+        return [c.get("ticket") for c in json_lines(self.out / "board-calls.jsonl")]
+
     def save_results(self) -> dict:
         """Snapshot what the server and the bus saw, while the server still runs."""
         results = {}
         for name, path in (("board", "/api/v1/board"), ("queue", "/api/v1/queue"),
                            ("stats", "/api/v1/stats/day")):
-            req = urllib.request.Request(self.url + path)
-            if "demo-stats" in self.tokens:  # day stats are for admins only
-                req.add_header("Authorization", f"Bearer {self.tokens['demo-stats']}")
-            try:
-                with urllib.request.urlopen(req, timeout=3) as resp:
-                    results[name] = json.loads(resp.read())
-            except (OSError, ValueError) as exc:
-                results[name] = {"error": str(exc)}
+            # day stats are for admins only
+            results[name] = get_json(self.url + path, self.tokens.get("demo-stats"))
             (self.out / f"{name}.json").write_text(json.dumps(results[name], indent=1))
         with open(self.out / "calls.jsonl", "w") as f:
             f.writelines(json.dumps(c) + "\n" for c in list(self.calls))
+        kiosk = self.save_kiosk_tickets()
         shots = sorted(str(p.relative_to(self.out)) for p in self.out.glob("screenshots/**/*.png"))
         stats = results["stats"]
         called = sum(c.get("called", 0) for c in stats.get("counters", {}).values())
         summary = {"url": self.url, "issued": stats.get("issued", 0), "called": called,
                    "calls_seen_on_bus": len(self.calls), "screenshots": shots,
+                   "kiosk_tickets": [t["number"] for t in kiosk],
+                   "kiosk_tickets_on_board": [t["number"] for t in kiosk if t["board_calls"]],
                    "components": {c.name: c.exit_code for c in self.children}}
         (self.out / "summary.json").write_text(json.dumps(summary, indent=1))
         return summary
+
+    def save_kiosk_tickets(self) -> list[dict]:
+        """Follow each kiosk number: its status on the server, its calls on the bus and
+        the board's own record of showing it."""
+        board = json_lines(self.out / "board-calls.jsonl")
+        tickets = []
+        for t in self.kiosk_tickets():
+            number = t.get("number")
+            tickets.append({"number": number, "service": t.get("service"),
+                            "issued_at": t.get("issued_at"),
+                            "server": get_json(f"{self.url}/api/v1/tickets/{t.get('token')}"),
+                            "bus_calls": [c for c in list(self.calls) if c.get("ticket") == number],
+                            "board_calls": [c for c in board if c.get("ticket") == number]})
+        (self.out / "kiosk-tickets.json").write_text(json.dumps(tickets, indent=1))
+        return tickets
 
     def shutdown(self) -> None:
         """Simulator first, then devices, server last; then the broker."""
@@ -319,6 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--counters", type=int, default=6, help="simulated counters (of 16)")
+    p.add_argument("--kiosk-taps", type=int, default=1, metavar="N",
+                   help="numbers the kiosk app takes by scripted taps (0: none)")
     return p
 
 
@@ -326,7 +378,8 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     headless = args.headless or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     demo = Demo(Path(args.out).resolve(), headless=headless, duration=args.duration,
-                speed=args.speed, seed=args.seed, counters=args.counters)
+                speed=args.speed, seed=args.seed, counters=args.counters,
+                kiosk_taps=args.kiosk_taps)
 
     def _stop(signum, frame):  # Ctrl-C or systemd/CI SIGTERM: leave the loop, then clean up
         demo.stop_event.set()

@@ -1,10 +1,12 @@
-"""Small pieces ``lalopa demo`` is built from: child processes and TOML writing."""
+"""Small pieces ``lalopa demo`` is built from: child processes, TOML writing, JSON lines."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
+import urllib.request
 from pathlib import Path
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_\-.~+/=]{16,}")
@@ -57,6 +59,36 @@ def token_from_output(text: str) -> str | None:
     """The token printed by ``lalopa token add``: the last long token-like word."""
     words = [w for line in text.splitlines() for w in line.split() if TOKEN_RE.fullmatch(w)]
     return words[-1] if words else None
+
+
+def get_json(url: str, token: str | None = None, timeout: float = 3.0) -> dict:
+    """GET a JSON answer from the demo's server; on any failure ``{"error": ...}``."""
+    req = urllib.request.Request(url)
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return json.loads(resp.read())
+    except (OSError, ValueError) as exc:
+        return {"error": str(exc)}
+
+
+def json_lines(path: Path) -> list[dict]:
+    """The JSON-object lines of a log or .jsonl file (other lines skipped; missing file: [])."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    found = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            try:
+                value = json.loads(line)
+            except ValueError:
+                continue   # a line cut off mid-write, or a log line that looks like JSON
+            if isinstance(value, dict):
+                found.append(value)
+    return found
 
 
 def merge(base: dict, overrides: dict) -> dict:

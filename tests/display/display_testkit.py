@@ -34,14 +34,22 @@ def board_config(site, port, pack, tmp_path, **voice):
     })
 
 
-def snapshot(site, seq, *, serving=None, text="Siapkan KK dan E-KTP.", counters=16, waiting=5):
-    """A board snapshot with ``serving`` = {counter: ticket number}."""
-    serving = serving or {}
+LONG_TEXT = ("Siapkan KK dan E-KTP asli beserta fotokopinya sebelum dipanggil. "
+             "Please have your family card and ID card ready before your number is called.")
+
+
+def snapshot(site, seq, *, serving=None, text="Siapkan KK dan E-KTP.", counters=16, waiting=5,
+             priority=None):
+    """A board snapshot with ``serving`` = {counter: ticket number} and
+    ``priority`` = {counter: priority group} for the tickets that have one."""
+    serving, priority = serving or {}, priority or {}
     slots = tuple(CounterSlot(counter=n, name=f"Loket {n}", status="open",
-                              ticket=TicketRef(number=serving[n], service=serving[n][0], status="serving")
+                              ticket=TicketRef(number=serving[n], service=serving[n][0], status="serving",
+                                               priority=priority.get(n))
                               if n in serving else None)
                   for n in range(1, counters + 1))
-    recent = tuple(call(seq - i, serving[n], n) for i, n in enumerate(reversed(list(serving))))
+    recent = tuple(call(seq - i, serving[n], n, priority=priority.get(n))
+                   for i, n in enumerate(reversed(list(serving))))
     return BoardSnapshot(site=site, facility="Dinas Kesehatan Kota", service_day="2026-11-23",
                          server_time_ms=SERVER_MS, tz="Asia/Jakarta", seq=seq, counters=slots,
                          recent=recent, services=(ServiceInfo(prefix="A", name_id="Verifikasi Klaim",

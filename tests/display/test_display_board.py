@@ -1,11 +1,14 @@
 """The real board against a real Mosquitto: screen state, announcements, resync."""
+import threading
 import time
 
+import pygame
 import pytest
 
 from broker.protocol import encode
+from display import render
 
-from display_testkit import call, snapshot
+from display_testkit import LONG_TEXT, call, snapshot
 
 pytestmark = pytest.mark.timeout(40)
 
@@ -240,3 +243,109 @@ def test_idle_board_draws_nothing(mosquitto, make_board, make_server):
     assert app.run_until(lambda: app.state.snapshot is not received, 5)
     app.run_until(lambda: False, 0.2)
     assert app.renderer.draws == draws
+
+
+def test_idle_board_with_scrolling_text_redraws_only_the_ticker_strip(mosquitto, make_board, make_server):
+    """GIVEN a board showing a snapshot whose running text is too long for the strip (it scrolls)
+    and no call flashing
+    WHEN nothing happens for 1.5 s (no minute boundary passes)
+    THEN the text moves, every frame redraws and updates only the ticker strip, at most at
+    the configured ticker frame rate, and no full redraw happens;
+    WHEN the server republishes the same snapshot THEN still only the ticker strip is redrawn."""
+    server = make_server(mosquitto.port)
+    app = make_board(mosquitto.port)
+    ready(app, server, seq=61, text=LONG_TEXT)
+    assert app.renderer.ticker_scrolls(app.state)
+    strip = tuple(app.renderer.rects["ticker"])
+    frames, draws, full = app.frames, dict(app.renderer.draws), app.full_redraws
+    app.updates.clear()
+    positions = set()
+
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        app.step(max_wait=deadline - time.monotonic())
+        positions.add(app.renderer.ticker_x)
+
+    strip_frames = app.frames - frames
+    fps = app.config.board["ticker_fps"]
+    assert 3 <= strip_frames <= 1.5 * fps + 3
+    assert len(positions - {None}) >= 3  # it really scrolls
+    assert app.full_redraws == full
+    assert list(app.updates) == [(strip,)] * strip_frames
+    changed = {r for r in render.REGIONS if app.renderer.draws[r] != draws[r]}
+    assert changed == {"ticker"}
+    assert app.renderer.draws["ticker"] - draws["ticker"] == strip_frames
+
+    publish(server, server.topics.board, snapshot(server.topics.site, 61, text=LONG_TEXT), retain=True)
+    received = app.state.snapshot
+    assert app.run_until(lambda: app.state.snapshot is not received, 5)
+    app.run_until(lambda: False, 0.2)
+    assert app.full_redraws == full
+    assert set(app.updates) == {(strip,)}
+    assert {r for r in render.REGIONS if app.renderer.draws[r] != draws[r]} == {"ticker"}
+
+
+def test_idle_board_wakes_at_once_for_bus_messages_and_quit(mosquitto, make_board, make_server):
+    """GIVEN an idle board asked to sleep for up to 10 s
+    WHEN a call arrives on the bus THEN the sleep ends and the call is shown well before then;
+    WHEN a QUIT event (window closed, or SIGTERM through SDL) is posted from another thread
+    THEN the loop stops well before its 10 s sleep would end."""
+    server = make_server(mosquitto.port)
+    app = make_board(mosquitto.port)
+    ready(app, server, seq=70)
+
+    threading.Timer(0.3, lambda: publish(server, server.topics.call, call(71, "A-071", 2))).start()
+    started = time.monotonic()
+    while app.state.last_call_seq != 71 and time.monotonic() - started < 5:
+        app.step(max_wait=10)
+    assert app.state.last_call_seq == 71
+    assert time.monotonic() - started < 5
+    assert app.run_until(lambda: app.announcer.idle and len(app.announcer.log) == 1, 5)
+    assert app.run_until(lambda: "*flash*" not in app.renderer.texts["call"], 3)
+
+    threading.Timer(0.3, lambda: pygame.event.post(pygame.event.Event(pygame.QUIT))).start()
+    started = time.monotonic()
+    while app.running and time.monotonic() - started < 5:
+        app.step(max_wait=10)
+    assert not app.running
+    assert time.monotonic() - started < 5
+
+
+def tile_colour(app, counter):
+    """The colour of a counter tile's background, just inside its top edge."""
+    tile = app.renderer.tiles[counter]
+    return tuple(app.renderer.surface.get_at((tile.centerx, tile.top + 3)))[:3]
+
+
+def call_panel_colour(app):
+    rect = app.renderer.rects["call"]
+    return tuple(app.renderer.surface.get_at((rect.centerx, rect.top + 3)))[:3]
+
+
+def test_priority_ticket_is_visibly_distinct(mosquitto, make_board, make_server):
+    """GIVEN a board whose snapshot has counter 3 serving a priority ticket (lansia) and
+    counter 4 a regular one
+    THEN tile 3 is labelled 'Prioritas' in the priority colour and tile 4 is not;
+    WHEN a priority call for A-080 (disabilitas) at counter 6 arrives
+    THEN the big panel names the priority group, and once the flash ends it stays in the
+    priority colour, and tile 6 is marked 'Prioritas' too."""
+    server = make_server(mosquitto.port)
+    app = make_board(mosquitto.port)
+    ready(app, server, seq=79, serving={3: "A-078", 4: "A-079"}, priority={3: "lansia"})
+
+    assert "Loket 3 - Prioritas: A-078" in app.renderer.texts["counters"]
+    assert "Loket 4: A-079" in app.renderer.texts["counters"]
+    assert tile_colour(app, 3) == render.PRIORITY
+    assert tile_colour(app, 4) == render.PANEL
+    assert app.renderer.texts["recent"][0] == "A-078 Loket 3"
+
+    publish(server, server.topics.call, call(80, "A-080", 6, priority="disabilitas"))
+    assert app.run_until(lambda: app.state.last_call_seq == 80, 5)
+    assert app.run_until(lambda: "*flash*" not in app.renderer.texts["call"], 3)
+
+    assert app.renderer.texts["call"] == ["NOMOR ANTREAN / Queue number", "A-080", "LOKET 6",
+                                          "PRIORITAS / Priority: Disabilitas"]
+    assert call_panel_colour(app) == render.PRIORITY
+    assert "Loket 6 - Prioritas: A-080" in app.renderer.texts["counters"]
+    assert tile_colour(app, 6) == render.PRIORITY
+    assert tile_colour(app, 4) == render.PANEL

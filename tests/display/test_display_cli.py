@@ -63,3 +63,18 @@ def test_docs_name_every_clip_and_setting():
     for table, keys in SETTINGS.items():
         for key in keys:
             assert f"`[{table}] {key}`" in doc, f"[{table}] {key}"
+
+
+def test_screenshots_show_the_example_site():
+    """GIVEN the example site file THEN the screenshot scenes carry its facility name, services
+    and running text, and the built-in copy (for a board-only install) has not drifted from it."""
+    from display.screenshots import EXAMPLE_SITE, SiteLook, example_site, sample_snapshot
+    from server.config import load_site
+    site = load_site(EXAMPLE_SITE)
+    look = example_site()
+    snap = sample_snapshot(7, look=look)
+    assert snap.facility == site.facility
+    assert [s.prefix for s in snap.services] == [s.prefix for s in site.services]
+    assert [s.name_id for s in snap.services] == [s.name_id for s in site.services]
+    assert snap.running_text == site.running_text
+    assert SiteLook() == look

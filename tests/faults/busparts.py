@@ -69,6 +69,22 @@ class Box:
         return wait_for(predicate, timeout, bus=self.bus)
 
 
+STATE_TABLES = ("tickets", "events", "calls", "idempotency", "counter_state", "counter_sessions",
+                "state", "days", "devices")
+
+
+def snapshot(svc: QueueService) -> dict:
+    """Every row that matters, so a refused request can be shown to change nothing."""
+    conn = svc.db.read()
+    out = {}
+    for table in STATE_TABLES:
+        try:
+            out[table] = [tuple(r) for r in conn.execute(f"SELECT * FROM {table} ORDER BY rowid")]
+        except Exception:  # a table another migration renamed: compare what exists
+            continue
+    return out
+
+
 def stop_all(*parts) -> None:
     for p in parts:
         try:

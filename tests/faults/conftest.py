@@ -7,6 +7,9 @@ import importlib.util
 import sys
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # `tests.faults.busparts` whether run as pytest or python -m pytest
 KIOSK_TESTS = Path(__file__).resolve().parent.parent / "kiosk"
 if str(KIOSK_TESTS) not in sys.path:
     sys.path.insert(0, str(KIOSK_TESTS))  # kiosk_helpers, as tests/kiosk imports it

@@ -7,25 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from server import ratelimit
-from server.app import create_app
-from server.benchlib.site import always_open_site
-from server.queue import QueueService
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # `tests.faults.busparts` whether run as pytest or python -m pytest
 
-STATE_TABLES = ("tickets", "events", "calls", "idempotency", "counter_state", "counter_sessions",
-                "state", "days", "devices")
-
-
-def snapshot(svc: QueueService) -> dict:
-    """Every row that matters, so a refused request can be shown to change nothing."""
-    conn = svc.db.read()
-    out = {}
-    for table in STATE_TABLES:
-        try:
-            out[table] = [tuple(r) for r in conn.execute(f"SELECT * FROM {table} ORDER BY rowid")]
-        except Exception:  # a table another migration renamed: compare what exists
-            continue
-    return out
+from server import ratelimit  # noqa: E402
+from server.app import create_app  # noqa: E402
+from server.benchlib.site import always_open_site  # noqa: E402
+from server.queue import QueueService  # noqa: E402
+from tests.faults.busparts import snapshot  # noqa: E402,F401  (re-exported for the fuzz tests)
 
 
 class Api:

@@ -13,7 +13,7 @@ from server.benchlib.site import always_open_site
 from server.bridge import Bridge
 from server.queue import QueueService
 from tests.faults.busparts import Box, Display, stop_all
-from tests.fuzz.conftest import snapshot
+from tests.faults.busparts import snapshot
 
 
 @pytest.fixture

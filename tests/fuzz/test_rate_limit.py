@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from server import ratelimit
 from server.ratelimit import KioskRateLimiter, RateLimited
-from tests.fuzz.conftest import snapshot
+from tests.faults.busparts import snapshot
 
 
 def _post(api, rid, role="kiosk"):

@@ -68,3 +68,24 @@ def test_run_without_token_is_refused(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("LALOPA_KIOSK_TOKEN", raising=False)
     assert main(["run", "--config", str(cfg)]) == 2
     assert "LALOPA_KIOSK_TOKEN" in capsys.readouterr().err
+
+
+SCREENS = ("loading", "home", "info", "issuing", "confirm-printing", "confirm-printed",
+           "confirm-failed", "error", "closed")
+
+
+def test_screenshots_command_writes_every_screen(tmp_path):
+    """GIVEN the screenshots command (the real server in-process, the real kiosk driven by taps)
+    WHEN run THEN every screen exists as a PNG at 800x480 and 1920x1080, and both ticket
+    previews exist at their paper widths."""
+    import pygame
+    assert main(["screenshots", "--out", str(tmp_path)]) == 0
+    for screen in SCREENS:
+        for w, h in ((800, 480), (1920, 1080)):
+            path = tmp_path / f"{screen}-{w}x{h}.png"
+            assert path.exists(), f"missing {path.name}; got {sorted(p.name for p in tmp_path.iterdir())}"
+            assert pygame.image.load(str(path)).get_size() == (w, h)
+    for paper, width in ((58, 384 + 24), (80, 576 + 24)):
+        assert Image.open(tmp_path / f"ticket-{paper}mm.png").width == width
+    expected = {f"{s}-{w}x{h}.png" for s in SCREENS for w, h in ((800, 480), (1920, 1080))}
+    assert {p.name for p in tmp_path.glob("*.png")} == expected | {"ticket-58mm.png", "ticket-80mm.png"}
