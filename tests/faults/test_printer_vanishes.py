@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import socket
 import struct
-import threading
 
 import pytest
 import requests
 from escpos.constants import RT_STATUS_ONLINE, RT_STATUS_PAPER
 
 from kiosk.ticket import TicketData, render_ticket
-from kiosk_helpers import at_home, finger, pump
+from kiosk_helpers import LoopbackPrinter, at_home, finger, pump
 
 ONLINE, PAPER_OK = b"\x12", b"\x12"
 
 
-class VanishingPrinter:
+class VanishingPrinter(LoopbackPrinter):
     """Once ``armed``, the next connection is cut with RST: right after answering the status
     check (``keep=0``) or after ``keep`` bytes of the job. Otherwise a healthy printer.
     Records every connection's bytes."""
@@ -26,50 +25,27 @@ class VanishingPrinter:
     def __init__(self, keep: int = 64):
         self.keep = keep
         self.armed = False
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(5)
-        self.port = self.sock.getsockname()[1]
-        self.connections: list[bytearray] = []
         self.cut: bytearray | None = None
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            vanish, self.armed = self.armed, False
-            threading.Thread(target=self._handle, args=(conn, vanish), daemon=True).start()
+    def accepted(self) -> bool:
+        vanish, self.armed = self.armed, False
+        return vanish
 
-    def _handle(self, conn, vanish: bool):
-        data = bytearray()
-        self.connections.append(data)
-        with conn:
-            while True:
-                try:
-                    chunk = conn.recv(65536)
-                except OSError:
-                    return
-                if not chunk:
-                    return
-                data += chunk
-                if data.endswith(RT_STATUS_ONLINE):
-                    conn.sendall(ONLINE)
-                elif data.endswith(RT_STATUS_PAPER):
-                    conn.sendall(PAPER_OK)
-                job = len(data) - len(self.STATUS)
-                if vanish and data.startswith(self.STATUS) and (
-                        (self.keep == 0 and job == 0) or (self.keep and job >= self.keep)):
-                    del data[len(self.STATUS) + self.keep:]
-                    self.cut = data
-                    # RST, like a printer switched off or unplugged mid-job
-                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                    return
-
-    def close(self):
-        self.sock.close()
+    def respond(self, conn, data, vanish: bool):
+        if data.endswith(RT_STATUS_ONLINE):
+            conn.sendall(ONLINE)
+        elif data.endswith(RT_STATUS_PAPER):
+            conn.sendall(PAPER_OK)
+        job = len(data) - len(self.STATUS)
+        if vanish and data.startswith(self.STATUS) and (
+                (self.keep == 0 and job == 0) or (self.keep and job >= self.keep)):
+            del data[len(self.STATUS) + self.keep:]
+            self.cut = data
+            # RST, like a printer switched off or unplugged mid-job
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return False
+        return True
 
 
 @pytest.mark.parametrize("keep", [0, 64], ids=["gone-before-job", "cut-after-64-bytes"])

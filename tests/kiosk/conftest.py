@@ -5,7 +5,6 @@ with configurable bytes (or stays silent, like printers that ignore them).
 """
 from __future__ import annotations
 
-import socket
 import threading
 
 import pytest
@@ -14,7 +13,7 @@ from kiosk.app import KioskApp
 from kiosk.client import NetWorker, ServerClient
 from kiosk.config import PrinterConf, parse_config
 from kiosk.printer import PrintWorker
-from kiosk_helpers import MonoClock
+from kiosk_helpers import LoopbackPrinter, MonoClock
 
 from escpos.constants import RT_STATUS_ONLINE, RT_STATUS_PAPER
 
@@ -25,49 +24,18 @@ PAPER_LOW = b"\x1e"
 PAPER_OUT = b"\x72"
 
 
-class NetPrinter:
-    """Accepts connections in a thread; ``connections`` holds the bytes of each."""
+class NetPrinter(LoopbackPrinter):
+    """Answers DLE EOT status queries with configurable bytes (or stays silent)."""
 
     def __init__(self, online=ONLINE, paper=PAPER_OK, answer=True, port=0):
         self.online, self.paper, self.answer = online, paper, answer
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.listen(5)
-        self.port = self.sock.getsockname()[1]
-        self.connections: list[bytearray] = []
-        self.done = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        super().__init__(port)
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        data = bytearray()
-        self.connections.append(data)
-        with conn:
-            while True:
-                try:
-                    chunk = conn.recv(65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                data += chunk
-                if self.answer and data.endswith(RT_STATUS_ONLINE):
-                    conn.sendall(self.online)
-                elif self.answer and data.endswith(RT_STATUS_PAPER):
-                    conn.sendall(self.paper)
-        self.done.set()
-
-    def close(self) -> None:
-        self.sock.close()
+    def respond(self, conn, data, ctx):
+        if self.answer and data.endswith(RT_STATUS_ONLINE):
+            conn.sendall(self.online)
+        elif self.answer and data.endswith(RT_STATUS_PAPER):
+            conn.sendall(self.paper)
 
 
 @pytest.fixture

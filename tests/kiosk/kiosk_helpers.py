@@ -1,4 +1,6 @@
 """Helpers that drive the kiosk app the way a resident does (shared by the kiosk tests)."""
+import socket
+import threading
 import time
 
 import pygame
@@ -53,3 +55,55 @@ def issued(server, prefix="A"):
 
 def at_home(app):
     return app.screen == "home"
+
+
+class LoopbackPrinter:
+    """A port-9100 printer on 127.0.0.1: every connection runs in its own thread and its
+    bytes are recorded in ``connections``. Subclasses answer in :meth:`respond`
+    (return False to drop the connection) and may pick per-connection behaviour in
+    :meth:`accepted`."""
+
+    def __init__(self, port: int = 0):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(5)
+        self.port = self.sock.getsockname()[1]
+        self.connections: list[bytearray] = []
+        self.done = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def accepted(self):
+        """Called once per new connection; what it returns is passed to ``respond``."""
+        return None
+
+    def respond(self, conn: socket.socket, data: bytearray, ctx) -> bool | None:
+        raise NotImplementedError
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            ctx = self.accepted()
+            threading.Thread(target=self._handle, args=(conn, ctx), daemon=True).start()
+
+    def _handle(self, conn: socket.socket, ctx) -> None:
+        data = bytearray()
+        self.connections.append(data)
+        with conn:
+            while True:
+                try:
+                    chunk = conn.recv(65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                data += chunk
+                if self.respond(conn, data, ctx) is False:
+                    break
+        self.done.set()
+
+    def close(self) -> None:
+        self.sock.close()

@@ -4,8 +4,6 @@ once the job has arrived, stays silent, closes the connection or reports paper o
 from __future__ import annotations
 
 import queue
-import socket
-import threading
 
 import pytest
 from escpos.constants import RT_STATUS_ONLINE, RT_STATUS_PAPER
@@ -13,6 +11,7 @@ from escpos.constants import RT_STATUS_ONLINE, RT_STATUS_PAPER
 from kiosk.config import PrinterConf
 from kiosk.printer import PrintJob, PrintWorker
 from kiosk.ticket import TicketData, render_ticket
+from kiosk_helpers import LoopbackPrinter
 
 ONLINE, PAPER_OK, PAPER_OUT = b"\x12", b"\x12", b"\x72"
 STATUS = RT_STATUS_ONLINE + RT_STATUS_PAPER
@@ -21,51 +20,25 @@ TICKET = TicketData(facility="Dinas Kesehatan Kota", number="B-007", service_nam
                     status_url="http://127.0.0.1:8080/t/tok7", tz_label="WIB")
 
 
-class AfterJobPrinter:
+class AfterJobPrinter(LoopbackPrinter):
     """Answers DLE EOT like a healthy printer until a connection has carried a job; after
     that it does what ``then`` says: "answer" (healthy), "silent" (ignores the query),
     "close" (closes the connection instead of answering) or "paper_out"."""
 
     def __init__(self, then: str):
         self.then = then
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(5)
-        self.port = self.sock.getsockname()[1]
-        self.connections: list[bytearray] = []
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        data = bytearray()
-        self.connections.append(data)
-        with conn:
-            while True:
-                try:
-                    chunk = conn.recv(65536)
-                except OSError:
-                    return
-                if not chunk:
-                    return
-                data += chunk
-                after_job = len(data) > len(STATUS)   # more than the check before the job
-                mode = self.then if after_job else "answer"
-                if not data.endswith((RT_STATUS_ONLINE, RT_STATUS_PAPER)) or mode == "silent":
-                    continue
-                if mode == "close":
-                    return   # nothing unread is left, so this is a clean close (FIN)
-                paper = PAPER_OUT if mode == "paper_out" else PAPER_OK
-                conn.sendall(ONLINE if data.endswith(RT_STATUS_ONLINE) else paper)
-
-    def close(self) -> None:
-        self.sock.close()
+    def respond(self, conn, data, ctx):
+        after_job = len(data) > len(STATUS)   # more than the check before the job
+        mode = self.then if after_job else "answer"
+        if not data.endswith((RT_STATUS_ONLINE, RT_STATUS_PAPER)) or mode == "silent":
+            return True
+        if mode == "close":
+            return False   # nothing unread is left, so this is a clean close (FIN)
+        paper = PAPER_OUT if mode == "paper_out" else PAPER_OK
+        conn.sendall(ONLINE if data.endswith(RT_STATUS_ONLINE) else paper)
+        return True
 
 
 @pytest.fixture
