@@ -3,20 +3,15 @@ kiosk app under SDL dummy and a port-9100 printer (tests/kiosk/conftest.py), loa
 another module name so both packages' conftests coexist."""
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # `tests.faults.busparts` whether run as pytest or python -m pytest
-KIOSK_TESTS = Path(__file__).resolve().parent.parent / "kiosk"
-if str(KIOSK_TESTS) not in sys.path:
-    sys.path.insert(0, str(KIOSK_TESTS))  # kiosk_helpers, as tests/kiosk imports it
+from tests import kiosk_fixtures  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("lalopa_kiosk_fixtures", KIOSK_TESTS / "conftest.py")
-_kiosk = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_kiosk)
+_kiosk = kiosk_fixtures.load("lalopa_kiosk_fixtures")
 
 NetPrinter = _kiosk.NetPrinter
 netprinter = _kiosk.netprinter

@@ -1,7 +1,6 @@
 """A real app (Flask test client, real QueueService on a temp SQLite file) for hostile input."""
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -60,12 +59,9 @@ def limited_api(api):
 
 # The kiosk tests' real parts (real server on 127.0.0.1, the kiosk app under SDL dummy),
 # loaded under another module name so both conftests coexist (as in tests/faults).
-KIOSK_TESTS = Path(__file__).resolve().parent.parent / "kiosk"
-if str(KIOSK_TESTS) not in sys.path:
-    sys.path.insert(0, str(KIOSK_TESTS))
-_spec = importlib.util.spec_from_file_location("lalopa_kiosk_fixtures_fuzz", KIOSK_TESTS / "conftest.py")
-_kiosk = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_kiosk)
+from tests import kiosk_fixtures  # noqa: E402
+
+_kiosk = kiosk_fixtures.load("lalopa_kiosk_fixtures_fuzz")
 server_clock = _kiosk.server_clock
 server_flask_app = _kiosk.server_flask_app
 site_for_test = _kiosk.site_for_test
