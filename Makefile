@@ -47,7 +47,7 @@ demo: deps venv
 screenshots: deps venv
 	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(BIN)/lalopa kiosk screenshots --out docs/kiosk
 	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(BIN)/lalopa display screenshots --out docs/display
-	$(BIN)/python -m server.web.screenshots --out docs/dashboard
+	$(BIN)/python -m server.devtools.screenshots --out docs/dashboard
 
 bench: deps venv
 	$(BIN)/lalopa bench

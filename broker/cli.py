@@ -18,11 +18,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "display": ("display.cli:main", "run the display board"),
     "button": ("firmware.cli:main", "run a counter's call-button box"),
     "broker": ("broker.admin:main", "Mosquitto tools: add a device, write configs"),
-    "simulate": ("server.simulate:main", "play a realistic day against a running server"),
-    "demo": ("server.demo:main", "run the whole system on this machine"),
-    "install": ("server.install:main", "provision this Raspberry Pi for one role"),
-    "doctor": ("server.doctor:main", "check configuration, broker, printer, GPIO, clock, disk"),
-    "bench": ("server.bench:main", "run the benchmarks and write docs/BENCHMARKS.md"),
+    "simulate": ("server.devtools.simulate:main", "play a realistic day against a running server"),
+    "demo": ("server.devtools.demo:main", "run the whole system on this machine"),
+    "install": ("server.appliance.install:main", "provision this Raspberry Pi for one role"),
+    "doctor": ("server.appliance.doctor:main", "check configuration, broker, printer, GPIO, clock, disk"),
+    "bench": ("server.devtools.bench:main", "run the benchmarks and write docs/BENCHMARKS.md"),
 }
 
 

@@ -13,7 +13,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pytest
 
-from broker.testing import Mosquitto
+from server.devtools.mosquitto import Mosquitto
 
 _site_ids = itertools.count(1)
 

@@ -3,7 +3,7 @@ import pytest
 
 from broker.acl import DeviceSpec
 from broker.bus import BusClient
-from broker.testing import Mosquitto
+from server.devtools.mosquitto import Mosquitto
 
 SITE = "dinkes-claim"  # the production ACLs are written for this site
 DEVICES = [

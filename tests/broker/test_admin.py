@@ -4,7 +4,7 @@ import subprocess
 from broker import admin
 from broker.acl import DeviceSpec, upsert_block
 from broker.bus import free_port
-from broker.testing import mosquitto_binary
+from server.devtools.mosquitto import mosquitto_binary
 
 
 def test_add_device_twice_updates_without_duplicating(tmp_path, capsys):

@@ -8,7 +8,7 @@ import pytest
 
 from broker.bus import BusClient
 from broker.protocol import BoardSnapshot, CallEvent, CounterCommand, CounterState, PrinterStatus, decode, encode
-from broker.testing import wait_for
+from server.devtools.mosquitto import wait_for
 
 queue_mod = pytest.importorskip("server.queue", reason="server/queue.py not importable yet")
 from server.bridge import Bridge  # noqa: E402

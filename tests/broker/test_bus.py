@@ -1,7 +1,7 @@
 """The paho wrapper against a real Mosquitto: presence, retained state, wills."""
 from broker.bus import BusClient
 from broker.protocol import Presence, PrinterStatus, decode
-from broker.testing import wait_for
+from server.devtools.mosquitto import wait_for
 
 
 def test_presence_online_then_offline_on_clean_stop(mosquitto, site_id):

@@ -7,7 +7,7 @@ import textwrap
 
 from broker.bus import BusClient
 from broker.protocol import Presence, decode
-from broker.testing import wait_for
+from server.devtools.mosquitto import wait_for
 
 CHILD = textwrap.dedent("""
     import sys, time

@@ -6,7 +6,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from broker.protocol import CounterCommand, PrinterStatus, decode, encode
 
-from broker.testing import wait_for
+from server.devtools.mosquitto import wait_for
 
 
 def _connack(port, username=None, password=None):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from broker.bus import BusClient, free_port
 from broker.protocol import BoardSnapshot, decode
-from broker.testing import wait_for
+from server.devtools.mosquitto import wait_for
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "server" / "sites" / "example.toml"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from server.demo_support import Child, dump_toml, merge, token_from_output
+from server.devtools.demo_support import Child, dump_toml, merge, token_from_output
 
 pytestmark = pytest.mark.timeout(30)
 REPO = Path(__file__).resolve().parents[2]

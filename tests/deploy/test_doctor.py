@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from broker.bus import free_port
-from server.doctor import FAIL, OK, WARN, check_gpio, check_printer, main, run_checks
+from server.appliance.doctor import FAIL, OK, WARN, check_gpio, check_printer, main, run_checks
 
 pytestmark = pytest.mark.timeout(30)
 

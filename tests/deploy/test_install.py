@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from server.install import Installer, Runner, fit_debian_main_conf, main
+from server.appliance.install import Installer, Runner, fit_debian_main_conf, main
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -149,8 +149,8 @@ def test_broker_drop_in_starts_under_debians_main_conf(tmp_path):
 
     from broker.admin import render_production
     from broker.bus import free_port
-    from broker.testing import mosquitto_binary
-    from server.install import fit_debian_main_conf
+    from server.devtools.mosquitto import mosquitto_binary
+    from server.appliance.install import fit_debian_main_conf
     (tmp_path / "conf.d").mkdir()
     (tmp_path / "data").mkdir()
     import getpass

@@ -8,7 +8,7 @@ import pytest
 
 import threading
 
-from server.simulate import Api, DayModel, Simulation, main
+from server.devtools.simulate import Api, DayModel, Simulation, main
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -76,7 +76,7 @@ def live_server(tmp_path):
     from waitress.server import create_server
 
     from server.app import create_app
-    from server.demo import SITE_EXAMPLE, open_all_week
+    from server.devtools.demo import SITE_EXAMPLE, open_all_week
     site = tmp_path / "site.toml"
     site.write_text(open_all_week(SITE_EXAMPLE.read_text()))
     # A day compressed 300x through one kiosk: scale the per-kiosk limit like the demo does.

@@ -6,7 +6,7 @@ import time
 
 from broker.bus import BusClient
 from broker.protocol import BoardSnapshot, CallEvent, CounterCommand, CounterState, decode
-from broker.testing import wait_for
+from server.devtools.mosquitto import wait_for
 
 
 class Display:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from server.bench import BROKER_CONFIG
-from server.benchlib.history import load_history
-from server.benchlib.latency import percentiles
-from server.benchlib.machine import machine_facts
-from server.benchlib.report import Row, Section, render
-from server.benchlib.site import always_open_site
+from server.devtools.bench import BROKER_CONFIG
+from server.devtools.benchlib.history import load_history
+from server.devtools.benchlib.latency import percentiles
+from server.devtools.benchlib.machine import machine_facts
+from server.devtools.benchlib.report import Row, Section, render
+from server.devtools.benchlib.site import always_open_site
 from server.queue import QueueService
 
 

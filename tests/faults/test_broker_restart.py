@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from server.benchlib.site import always_open_site
+from server.devtools.benchlib.site import always_open_site
 from server.bridge import Bridge
 from server.queue import QueueService
 from tests.faults.busparts import Box, Display, stop_all

@@ -12,8 +12,8 @@ import uuid
 
 import requests
 
-from server.benchlib import procs
-from server.benchlib.http import kiosk_token, start_server
+from server.devtools.benchlib import procs
+from server.devtools.benchlib.http import kiosk_token, start_server
 from tests.faults.busparts import Box, Display, stop_all
 
 

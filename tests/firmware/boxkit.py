@@ -8,7 +8,7 @@ from gpiozero.pins.mock import MockFactory
 
 from broker.bus import BusClient
 from broker.protocol import CommandResult, CounterCommand, CounterState, TicketRef, decode, encode
-from broker.testing import wait_for
+from server.devtools.mosquitto import wait_for
 from firmware.box import ButtonBox
 
 PINS = {"next": 17, "recall": 27, "skip": 22, "pause": 23}

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from broker.protocol import CommandResult
-from broker.testing import Mosquitto, wait_for
+from server.devtools.mosquitto import Mosquitto, wait_for
 
 from boxkit import LEDS, PINS, levels, run_until, tap
 

@@ -13,7 +13,7 @@ import pytest
 
 from broker.bus import BusClient
 from broker.protocol import CallEvent, CounterCommand, decode, encode
-from broker.testing import wait_for
+from server.devtools.mosquitto import wait_for
 
 from boxkit import PINS, levels, LEDS, run_until, tap
 

@@ -6,7 +6,7 @@ import pytest
 from broker.acl import DeviceSpec
 from broker.bus import BusClient
 from broker.protocol import CommandResult, CounterCommand, CounterState, decode, encode
-from broker.testing import Mosquitto, wait_for
+from server.devtools.mosquitto import Mosquitto, wait_for
 from firmware.box import ButtonBox
 from firmware.config import parse_config
 

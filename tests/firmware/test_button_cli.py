@@ -10,7 +10,7 @@ import pytest
 
 from broker.bus import BusClient
 from broker.protocol import Presence, decode
-from broker.testing import wait_for
+from server.devtools.mosquitto import wait_for
 
 from boxkit import box_config
 

@@ -12,7 +12,7 @@ if str(REPO) not in sys.path:
 
 from server import ratelimit  # noqa: E402
 from server.app import create_app  # noqa: E402
-from server.benchlib.site import always_open_site  # noqa: E402
+from server.devtools.benchlib.site import always_open_site  # noqa: E402
 from server.queue import QueueService  # noqa: E402
 from tests.faults.busparts import snapshot  # noqa: E402,F401  (re-exported for the fuzz tests)
 

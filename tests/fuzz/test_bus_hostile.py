@@ -8,8 +8,8 @@ import time
 import pytest
 
 from broker.protocol import CounterCommand, encode
-from broker.testing import wait_for
-from server.benchlib.site import always_open_site
+from server.devtools.mosquitto import wait_for
+from server.devtools.benchlib.site import always_open_site
 from server.bridge import Bridge
 from server.queue import QueueService
 from tests.faults.busparts import Box, Display, stop_all

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from server.web.devserver import ThreadedServer
-from server.web.screenshots import CHROMIUM, CHROMIUM_ARGS, PASSWORD, build_demo
+from server.devtools.devserver import ThreadedServer
+from server.devtools.screenshots import CHROMIUM, CHROMIUM_ARGS, PASSWORD, build_demo
 
 
 class Site:

@@ -8,8 +8,8 @@ from openpyxl import load_workbook
 
 from broker.protocol import Presence, PrinterStatus
 from server.presence import DeviceBook
-from server.web.devserver import ThreadedServer
-from server.web.screenshots import build_demo
+from server.devtools.devserver import ThreadedServer
+from server.devtools.screenshots import build_demo
 
 
 def _duration(s):
@@ -188,7 +188,7 @@ def test_screenshot_device_table_feeds_device_health_and_alerts(demo):
     """GIVEN the device table the docs screenshots use WHEN the live snapshot is built THEN it
     lists every device with box-09 offline and kiosk-1's printer paper low, and alerts on box-09."""
     from server.web.live import dashboard_snapshot
-    from server.web.screenshots import demo_devices
+    from server.devtools.screenshots import demo_devices
     book = demo_devices(demo.svc)
     with demo.app.test_request_context():
         snap = dashboard_snapshot(demo.svc, book, "id")

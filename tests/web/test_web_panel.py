@@ -1,5 +1,5 @@
 """The verifier panel end to end in real headless Chromium: every action, shortcuts, idempotency."""
-from server.web.screenshots import PASSWORD
+from server.devtools.screenshots import PASSWORD
 
 COUNTER = 6  # not used by the sample morning: starts closed
 

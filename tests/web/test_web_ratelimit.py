@@ -11,7 +11,7 @@ from server.clock import FakeClock
 from server.config import EXAMPLE_SITE, load_site
 from server.queue import QueueService
 from server.ratelimit import KioskRateLimiter, RateLimited
-from server.web.devserver import ThreadedServer
+from server.devtools.devserver import ThreadedServer
 from server.web.live import alerts, kiosk_limits
 
 PW = "kata-sandi-rahasia"

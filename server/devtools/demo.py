@@ -46,10 +46,10 @@ import urllib.request
 from pathlib import Path
 
 from broker.bus import free_port
-from server.demo_support import (Child, dump_toml, get_json, json_lines, merge,
+from server.devtools.demo_support import (Child, dump_toml, get_json, json_lines, merge,
                                  token_from_output)
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SITE_EXAMPLE = REPO / "server/sites/example.toml"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ROLE_MODULES = {"server": "server.cli", "kiosk": "kiosk.cli", "display": "display.cli",
@@ -126,7 +126,7 @@ class Demo:
         (self.out / "site.toml").write_text(open_all_week(SITE_EXAMPLE.read_text()))
 
     def start_broker(self) -> None:
-        from broker.testing import Mosquitto
+        from server.devtools.mosquitto import Mosquitto
         self.broker = Mosquitto().start()
         self.log(f"broker    mosquitto on 127.0.0.1:{self.broker.port} (private, anonymous, loopback)")
 

@@ -30,7 +30,7 @@ class Section:
 
 def render(facts: dict[str, str], sections: list[Section], mode: str, runtime_s: float) -> str:
     out = ["# LALOPA benchmarks", "",
-           "Written by `lalopa bench` (server/bench.py); do not edit by hand. Re-run with",
+           "Written by `lalopa bench` (server/devtools/bench.py); do not edit by hand. Re-run with",
            "`lalopa bench --out docs/BENCHMARKS.md` (about 2–4 minutes) or `--quick`.", "",
            f"Run mode: **{mode}**, total run time {runtime_s:.0f} s.", "", "## Machine", "",
            "| | |", "| --- | --- |"]

@@ -22,7 +22,7 @@ import time
 import traceback
 from pathlib import Path
 
-from server.benchlib.report import Row, Section, render
+from server.devtools.benchlib.report import Row, Section, render
 
 FULL = {"calls": 1000, "http_s": 15.0, "sizes": (10_000, 100_000, 1_000_000), "idle_s": 10.0}
 QUICK = {"calls": 300, "http_s": 5.0, "sizes": (10_000, 100_000), "idle_s": 5.0}
@@ -34,8 +34,8 @@ def _ms(x: float) -> str:
 
 
 def bench_latency(plan: dict, work: Path) -> Section:
-    from broker.testing import Mosquitto
-    from server.benchlib.latency import measure_floor, measure_press_to_call
+    from server.devtools.mosquitto import Mosquitto
+    from server.devtools.benchlib.latency import measure_floor, measure_press_to_call
     sec = Section("Press → call latency", (
         f"A button-box BusClient publishes `next` on `counter/<n>/command` (16 counters in turn, "
         f"{plan['calls']} calls after 50 warm-up, 20 ms apart so each press finds the bridge idle); "
@@ -79,7 +79,7 @@ def bench_latency(plan: dict, work: Path) -> Section:
 
 
 def bench_http(plan: dict, work: Path) -> Section:
-    from server.benchlib.http import measure_issue
+    from server.devtools.benchlib.http import measure_issue
     from server.cli import server_parser
     threads = server_parser().get_default("threads")
     sec = Section("Ticket issue over HTTP", (
@@ -103,9 +103,9 @@ def bench_http(plan: dict, work: Path) -> Section:
 
 
 def bench_stats(plan: dict, work: Path) -> Section:
-    from server.benchlib.stats_scale import measure_stats
+    from server.devtools.benchlib.stats_scale import measure_stats
     sec = Section("Statistics at scale", (
-        "History generated straight into the server's schema (server/benchlib/history.py: "
+        "History generated straight into the server's schema (server/devtools/benchlib/history.py: "
         "`executemany` in one transaction, 400 tickets a day, 16 counters, 2 events per ticket). "
         "Day view = `QueueService.day_stats` of the last day (what GET /api/v1/stats/day and the "
         "dashboard call); 30-day report = `range_stats` over the last 30 days. Medians."))
@@ -124,8 +124,8 @@ def bench_stats(plan: dict, work: Path) -> Section:
 
 
 def bench_resources(plan: dict, work: Path) -> Section:
-    from broker.testing import Mosquitto
-    from server.benchlib.resources import measure_resources
+    from server.devtools.mosquitto import Mosquitto
+    from server.devtools.benchlib.resources import measure_resources
     sec = Section("Resources after warm-up", (
         "Each program runs through its own CLI as a subprocess from its shipped example config "
         "(ports, site and paths changed): `lalopa server` with the MQTT bridge, `lalopa display "
@@ -181,7 +181,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--out", default="docs/BENCHMARKS.md", help="report file (Markdown)")
     p.add_argument("--only", action="append", choices=sorted(PARTS), help="run only these parts")
     args = p.parse_args(argv)
-    from server.benchlib.machine import machine_facts
+    from server.devtools.benchlib.machine import machine_facts
     plan = QUICK if args.quick else FULL
     facts = machine_facts()
     work = Path(tempfile.mkdtemp(prefix="lalopa-bench-"))
@@ -190,7 +190,7 @@ def main(argv: list[str]) -> int:
         sections = [_run_part(name, plan, work) for name in (args.only or PARTS)]
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    from server.benchlib.machine import load_average
+    from server.devtools.benchlib.machine import load_average
     facts["Load average at end"] = load_average()
     text = render(facts, sections, "quick" if args.quick else "full", time.monotonic() - t0)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""``python -m server.web.screenshots --out docs/dashboard``: PNGs of the web pages.
+"""``python -m server.devtools.screenshots --out docs/dashboard``: PNGs of the web pages.
 
 Builds a throw-away server (temporary database, the example site, a seeded
 sample morning on a fake clock, a device table as the MQTT bridge would fill
@@ -20,8 +20,8 @@ from server.clock import FakeClock, iso_local
 from server.config import EXAMPLE_SITE, load_site
 from server.presence import DeviceBook
 from server.queue import QueueService
-from server.web.devserver import ThreadedServer
-from server.web.sampleday import play_day
+from server.devtools.devserver import ThreadedServer
+from server.devtools.sampleday import play_day
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -120,7 +120,7 @@ def _shot(page, path: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m server.web.screenshots", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m server.devtools.screenshots", description=__doc__)
     p.add_argument("--out", default="docs/dashboard", help="directory for the PNG files")
     args = p.parse_args(argv)
     for path in capture(Path(args.out)):

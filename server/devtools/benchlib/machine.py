@@ -40,7 +40,7 @@ def usable_cores() -> int:
 
 
 def mosquitto_version() -> str:
-    from broker.testing import mosquitto_binary
+    from server.devtools.mosquitto import mosquitto_binary
     try:
         out = subprocess.run([mosquitto_binary(), "-h"], capture_output=True, text=True, timeout=5)
     except Exception as exc:  # reported, never fatal

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROLES = ("server", "kiosk", "display", "button")
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 UNITS = REPO / "systemd"
 SERVICE_USER = "lalopa"
 VENV = "/opt/lalopa/venv"
@@ -400,5 +400,5 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-if __name__ == "__main__":  # first install, before the venv exists: python3 -m server.install
+if __name__ == "__main__":  # first install, before the venv exists: python3 -m server.appliance.install
     sys.exit(main(sys.argv[1:]))

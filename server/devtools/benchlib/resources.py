@@ -10,10 +10,10 @@ import re
 import time
 from pathlib import Path
 
-from server.benchlib import procs
-from server.benchlib.http import kiosk_token, start_server
+from server.devtools.benchlib import procs
+from server.devtools.benchlib.http import kiosk_token, start_server
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _config(example: Path, out: Path, site: str, mqtt_port: int, replace: dict[str, str]) -> Path:

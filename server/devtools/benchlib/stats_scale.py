@@ -6,8 +6,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from server.benchlib.history import load_history
-from server.benchlib.site import always_open_site
+from server.devtools.benchlib.history import load_history
+from server.devtools.benchlib.site import always_open_site
 
 
 def _timed(fn, repeat: int) -> float:

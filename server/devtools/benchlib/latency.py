@@ -102,9 +102,9 @@ def measure_press_to_call(port: int, n: int, workdir: Path, site_id: str = "benc
     import http.client
     import json
 
-    from server.benchlib import procs
-    from server.benchlib.http import kiosk_token, start_server
-    from server.benchlib.site import always_open_site
+    from server.devtools.benchlib import procs
+    from server.devtools.benchlib.http import kiosk_token, start_server
+    from server.devtools.benchlib.site import always_open_site
 
     site = always_open_site(site_id)
     server, http_port, _, db_path = start_server(workdir, site_id, mqtt_port=port,

@@ -10,9 +10,9 @@ import http.client
 import json
 
 from broker.bus import free_port
-from server.benchlib import procs
-from server.benchlib.latency import percentiles
-from server.benchlib.site import site_toml
+from server.devtools.benchlib import procs
+from server.devtools.benchlib.latency import percentiles
+from server.devtools.benchlib.site import site_toml
 
 
 def start_server(workdir: Path, site_id: str = "bench-http", mqtt_port: int | None = None,

@@ -9,9 +9,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from server.config import Site, parse_site
-
-EXAMPLE_SITE = Path(__file__).resolve().parent.parent / "sites" / "example.toml"
+from server.config import EXAMPLE_SITE, Site, parse_site
 
 
 def always_open_site(site_id: str = "bench", path: Path = EXAMPLE_SITE) -> Site:

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .bus import free_port
+from broker.bus import free_port
 
 
 class MosquittoNotFound(RuntimeError):
@@ -57,7 +57,7 @@ class Mosquitto:
         ACL block through the same code as ``lalopa broker add-device``, and
         its ``(username, password)`` lands in :attr:`credentials`. Not started.
         """
-        from .admin import add_device, render_production
+        from broker.admin import add_device, render_production
 
         broker = cls(port, anonymous=False, persistence=True)
         if tmpdir is not None:
