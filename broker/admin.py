@@ -8,6 +8,8 @@ device needs: user name, password and the ``[bus]`` TOML snippet.
 Example::
 
     lalopa broker write-config --out /etc/mosquitto/conf.d
+    lalopa broker write-config --out /etc/mosquitto/conf.d \\
+        --persistence-dir /srv/mosquitto --log-dest file:/var/log/mosquitto/lalopa.log
     lalopa broker add-device --role button --device box-05 --counter 5 \\
         --site dinkes-claim --passwd-file /etc/mosquitto/lalopa.passwd \\
         --acl-file /etc/mosquitto/lalopa.acl
@@ -77,11 +79,39 @@ def bus_snippet(spec: DeviceSpec, host: str, port: int, password_file: str) -> s
     ])
 
 
+DEFAULT_PERSISTENCE = "/var/lib/mosquitto/"
+DEFAULT_LOG_DEST = ("syslog",)
+# What an office needs to see in the log; "information" would log every connection.
+LOG_TYPES = ("error", "warning", "notice")
+
+
+def log_dest_lines(dests: tuple[str, ...] | list[str]) -> str:
+    """Mosquitto ``log_dest`` lines from ``syslog``, ``stdout``, ``stderr``, ``none`` or
+    ``file:/path`` (Mosquitto opens the file itself, so its user must be able to write it)."""
+    lines = []
+    for dest in dests:
+        kind, _, path = dest.partition(":")
+        if kind == "file" and path.startswith("/"):
+            lines.append(f"log_dest file {path}")
+        elif kind in ("syslog", "stdout", "stderr", "none") and not path:
+            lines.append(f"log_dest {kind}")
+        else:
+            raise ValueError(f"log_dest tidak dikenal / unknown log destination {dest!r}: "
+                             "pakai / use syslog, stdout, stderr, none or file:/absolute/path")
+    return "\n".join(lines + [f"log_type {t}" for t in LOG_TYPES])
+
+
 def render_production(port: int = 1883, bind: str = "0.0.0.0",
                       passwd_file: str = DEFAULT_PASSWD, acl_file: str = DEFAULT_ACL,
-                      persistence_dir: str = "/var/lib/mosquitto/",
-                      log_lines: str = "log_dest syslog\nlog_type error\nlog_type warning\nlog_type notice") -> str:
+                      persistence_dir: str = DEFAULT_PERSISTENCE,
+                      log_dest: tuple[str, ...] | list[str] = DEFAULT_LOG_DEST) -> str:
     """``production.conf`` with the site's paths filled in."""
+    if not persistence_dir.startswith("/"):
+        raise ValueError(f"persistence dir harus path absolut / must be an absolute path: "
+                         f"{persistence_dir!r}")
+    # Mosquitto appends the file name to persistence_location as it stands.
+    persistence_dir = persistence_dir.rstrip("/") + "/"
+    log_lines = log_dest_lines(log_dest)
     text = (CONF_DIR / "production.conf").read_text()
     for key, value in {"@PORT@": str(port), "@BIND@": bind, "@PASSWD_FILE@": passwd_file,
                        "@ACL_FILE@": acl_file, "@PERSISTENCE_DIR@": persistence_dir,
@@ -109,6 +139,11 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--bind", default="0.0.0.0")
     w.add_argument("--passwd-file", default=DEFAULT_PASSWD)
     w.add_argument("--acl-file", default=DEFAULT_ACL)
+    w.add_argument("--persistence-dir", default=DEFAULT_PERSISTENCE,
+                   help="where Mosquitto keeps mosquitto.db (default %(default)s); "
+                        "writable by the mosquitto user")
+    w.add_argument("--log-dest", action="append", metavar="DEST",
+                   help="syslog (default), stdout, stderr, none or file:/path; repeat for several")
     return p
 
 
@@ -132,7 +167,9 @@ def _cmd_write_config(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     target = out / "lalopa.conf"
-    target.write_text(render_production(args.port, args.bind, args.passwd_file, args.acl_file))
+    target.write_text(render_production(args.port, args.bind, args.passwd_file, args.acl_file,
+                                        persistence_dir=args.persistence_dir,
+                                        log_dest=args.log_dest or DEFAULT_LOG_DEST))
     print(f"wrote {target}")
     return 0
 

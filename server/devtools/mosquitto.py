@@ -68,8 +68,7 @@ class Mosquitto:
             broker.credentials[spec.device] = (spec.username, add_device(spec, passwd, acl))
         broker.production_config = render_production(
             port=broker.port, bind=broker.host, passwd_file=str(passwd), acl_file=str(acl),
-            persistence_dir=f"{broker.dir}/",
-            log_lines="log_dest stdout\nlog_type error\nlog_type warning\nlog_type notice")
+            persistence_dir=f"{broker.dir}/", log_dest=("stdout",))
         return broker
 
     @property

@@ -74,3 +74,47 @@ def test_write_config_is_accepted_by_mosquitto(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_write_config_places_persistence_and_log_where_asked(tmp_path):
+    """GIVEN --persistence-dir and --log-dest file:PATH WHEN the written config runs in a real
+    mosquitto THEN it logs into that file and saves mosquitto.db into that directory;
+    an unknown destination is refused and writes nothing."""
+    import signal
+    import socket
+    import time
+    data, log = tmp_path / "data", tmp_path / "logs" / "lalopa.log"
+    data.mkdir()
+    log.parent.mkdir()
+    conf_dir = tmp_path / "conf"
+    assert admin.main(["write-config", "--out", str(conf_dir), "--bind", "127.0.0.1",
+                       "--port", str(free_port()), "--passwd-file", str(tmp_path / "p"),
+                       "--acl-file", str(tmp_path / "a"), "--persistence-dir", str(data),
+                       "--log-dest", f"file:{log}"]) == 0
+    text = (conf_dir / "lalopa.conf").read_text()
+    assert f"persistence_location {data}/" in text and f"log_dest file {log}" in text
+    assert "log_dest syslog" not in text
+    port = int(text.split("\nlistener ")[1].split()[0])
+    (tmp_path / "p").write_text("")
+    (tmp_path / "a").write_text("")
+    (tmp_path / "run.conf").write_text("user root\n" + text)
+    proc = subprocess.Popen([mosquitto_binary(), "-c", str(tmp_path / "run.conf")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline, listening = time.monotonic() + 5, False
+        while time.monotonic() < deadline and not listening:
+            assert proc.poll() is None, proc.stdout.read().decode()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                listening = True
+            except OSError:
+                time.sleep(0.05)
+        assert listening
+    finally:
+        proc.send_signal(signal.SIGTERM)  # a clean stop saves the database and flushes the log
+        proc.wait(5)
+    assert "New connection from 127.0.0.1" in log.read_text()
+    assert (data / "mosquitto.db").exists()
+    bad = tmp_path / "bad"
+    assert admin.main(["write-config", "--out", str(bad), "--log-dest", "journal"]) == 1
+    assert not (bad / "lalopa.conf").exists()
