@@ -49,12 +49,31 @@ def main(argv: list[str] | None = None) -> int:
     module_name, func_name = target.split(":")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        print(f"lalopa {name}: this role is not installed here ({exc}). "
-              f"Install it with: pip install 'lalopa[{_extra_for(name)}]'", file=sys.stderr)
+    except ModuleNotFoundError as exc:
+        if not _role_missing(module_name, exc.name):
+            raise  # a present module is broken: show the real traceback
+        print(f"lalopa {name}: bagian '{exc.name}' tidak terpasang / the part '{exc.name}' "
+              f"is not installed here. Pasang dengan / install it with: "
+              f"pip install 'lalopa[{_extra_for(name)}]'", file=sys.stderr)
         return 1
     result = getattr(module, func_name)(rest)
     return int(result or 0)
+
+
+OWN_PACKAGES = ("broker", "display", "firmware", "kiosk", "server")
+
+
+def _role_missing(module_name: str, missing: str | None) -> bool:
+    """True when the role itself (or a third-party package it needs) is absent.
+
+    A module of our own that a present module imports by a wrong name is a bug
+    in that module, not a missing role: it must surface as a traceback.
+    """
+    if not missing:
+        return False
+    if module_name == missing or module_name.startswith(missing + "."):
+        return True
+    return missing.split(".")[0] not in OWN_PACKAGES
 
 
 def _extra_for(name: str) -> str:

@@ -7,7 +7,6 @@ Flask's development server is for tests only.
 """
 from __future__ import annotations
 
-import importlib
 import os
 import secrets
 
@@ -62,11 +61,7 @@ def _register_errors(app: Flask) -> None:
 
 
 def _register_web(app: Flask) -> None:
-    """The dashboard (server/web) plugs in here via its ``init_web(app)`` (or ``init_app``)."""
-    try:
-        web = importlib.import_module("server.web")
-    except ImportError:
-        return
-    init_app = getattr(web, "init_web", None) or getattr(web, "init_app", None)
-    if init_app is not None:
-        init_app(app)
+    """The dashboard (server/web): a server without it is a broken install, so any
+    ImportError here stops the start with its cause."""
+    from server.web import init_web
+    init_web(app)

@@ -12,6 +12,7 @@ import signal
 import sys
 import time
 
+from server import httplimits
 from server.config import EXAMPLE_SITE, load_site
 from server.errors import ConfigError, QueueError
 
@@ -34,9 +35,12 @@ def server_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=os.environ.get("LALOPA_DB", "lalopa.db"), help="SQLite database file")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--threads", type=int, default=24,
+    p.add_argument("--threads", type=int, default=httplimits.THREADS,
                    help="waitress worker threads; each open live page (dashboard, panel) "
                         "holds one, and 6 stay free for the API")
+    p.add_argument("--trusted-proxy", metavar="ADDR",
+                   help="the HTTP front's address (127.0.0.1 behind nginx): only its "
+                        "X-Forwarded-For/-Proto are believed, and they name the client")
     p.add_argument("--validate-config", action="store_true", help="check the site file and exit 0/1")
     p.add_argument("--mqtt-host", help="start the MQTT bridge to this broker")
     p.add_argument("--mqtt-port", type=int, default=1883)
@@ -66,7 +70,7 @@ def server_main(argv: list[str]) -> int:
         return _fail(str(exc))
     svc = app.extensions["lalopa.queue"]
     bridge = _start_bridge(app, svc, site, args)
-    server = waitress.create_server(app, host=args.host, port=args.port, threads=args.threads)
+    server = waitress.create_server(app, **waitress_options(args))
     signal.signal(signal.SIGTERM, lambda *_: server.close())
     print(f"lalopa server: {site.facility} on http://{args.host}:{server.effective_port}",
           file=sys.stderr, flush=True)
@@ -83,23 +87,37 @@ def server_main(argv: list[str]) -> int:
     return 0
 
 
+def waitress_options(args) -> dict:
+    """waitress's own limits (server/httplimits.py), also when it faces the LAN directly.
+
+    A body over the limit is refused from its Content-Length (or as soon as a chunked
+    body passes it) instead of being read and spooled to disk up to waitress's 1 GiB
+    default; idle connections are closed after CHANNEL_TIMEOUT_S instead of 120 s."""
+    options = dict(host=args.host, port=args.port, threads=args.threads,
+                   max_request_body_size=httplimits.MAX_BODY_BYTES,
+                   inbuf_overflow=httplimits.MAX_BODY_BYTES,
+                   connection_limit=httplimits.CONNECTION_LIMIT,
+                   channel_timeout=httplimits.CHANNEL_TIMEOUT_S, ident="lalopa")
+    if args.trusted_proxy:
+        options.update(trusted_proxy=args.trusted_proxy, trusted_proxy_count=1,
+                       trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
+                       clear_untrusted_proxy_headers=True)
+    return options
+
+
 def _start_bridge(app, svc, site, args):
-    """>>> MQTT BRIDGE HOOK <<< server/bridge.py provides start_bridge(app, svc, site, args)."""
+    """The bus bridge when ``--mqtt-host`` is given; a missing bridge stops the start."""
     if not args.mqtt_host:
         return None
-    try:
-        from server.bridge import start_bridge
-    except ImportError as exc:
-        log.error("MQTT bridge not available (%s); serving HTTP only", exc)
-        return None
+    from server.bridge import start_bridge
     return start_bridge(app, svc, site, args)
 
 
 def _notify_ready() -> None:
+    from server.systemd import notify
     try:
-        from server.systemd import notify
         notify("READY=1")
-    except (ImportError, OSError):
+    except OSError:  # the notify socket went away: systemd's start timeout reports it
         pass
 
 
@@ -176,10 +194,6 @@ def token_main(argv: list[str]) -> int:
 # ----------------------------------------------------------------- user
 
 def user_main(argv: list[str]) -> int:
-    """Staff accounts live in server/auth.py (another module); delegate when it is present."""
-    try:
-        from server.auth import user_main as auth_user_main
-    except ImportError:
-        print("lalopa user: not available yet", file=sys.stderr)
-        return 1
+    """Staff accounts live in server/auth.py."""
+    from server.auth import user_main as auth_user_main
     return auth_user_main(argv)

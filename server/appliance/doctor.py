@@ -49,11 +49,9 @@ def check_config(role: str, path: Path) -> tuple[Verdict, dict | None]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         return Verdict("config", FAIL, f"{path} tidak valid / is not valid TOML: {exc}"), None
     if role == "server":
+        from server.config import load_site  # a broken install fails here, loud
         try:
-            from server.config import load_site
             load_site(path)
-        except ImportError:
-            pass
         except Exception as exc:  # the site loader names the bad key
             return Verdict("config", FAIL, f"{path}: {exc}"), None
         return Verdict("config", OK, f"{path} terbaca / parsed"), data

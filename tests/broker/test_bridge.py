@@ -10,10 +10,10 @@ from broker.bus import BusClient
 from broker.protocol import BoardSnapshot, CallEvent, CounterCommand, CounterState, PrinterStatus, decode, encode
 from server.devtools.mosquitto import wait_for
 
-queue_mod = pytest.importorskip("server.queue", reason="server/queue.py not importable yet")
-from server.bridge import Bridge  # noqa: E402
-from server.clock import FakeClock  # noqa: E402
-from server.config import load_site  # noqa: E402
+from server import queue as queue_mod
+from server.bridge import Bridge
+from server.clock import FakeClock
+from server.config import load_site
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "server" / "sites" / "example.toml"
 MONDAY_9_WIB = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
