@@ -25,6 +25,10 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
+from . import texts
+from .texts import TextRule
+from .vocab import BUS_ROLES, CALL_KINDS, COUNTER_STATES, PRIORITIES, TICKET_STATES
+
 VERSION = 1
 ROOT = f"lalopa/v{VERSION}"
 
@@ -32,14 +36,14 @@ SITE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 TICKET_RE = re.compile(r"^[A-Z]-\d{3,4}$")
 
-ROLES = ("server", "kiosk", "display", "button", "panel")
+ROLES = BUS_ROLES
 PRESENCE_STATES = ("online", "offline")
 COMMAND_ACTIONS = ("next", "recall", "no_show", "start", "finish", "pause", "resume", "open", "close")
-COUNTER_STATES = ("open", "paused", "closed")
-TICKET_STATES = ("waiting", "called", "serving", "done", "no_show", "cancelled", "transferred")
-PRIORITIES = ("lansia", "disabilitas", "hamil")
-CALL_KINDS = ("call", "recall")
 PRINTER_STATES = ("ok", "paper_low", "paper_out", "offline", "unknown")
+#: Deepest JSON nesting any payload may have (the board's counters[].ticket is 3).
+#: Checked before parsing: Python's json raises RecursionError on deep input
+#: that is still well under the size limit.
+MAX_DEPTH = 8
 
 
 class ProtocolError(ValueError):
@@ -175,9 +179,18 @@ def _bounded(value: int, lo: int, hi: int, key: str, where: str) -> int:
     return value
 
 
-def _text(value: str | None, limit: int, key: str, where: str) -> str | None:
-    if value is not None and len(value) > limit:
+def _text(value: str | None, limit: int | TextRule, key: str, where: str) -> str | None:
+    """A string within ``limit`` characters; a person's text (a TextRule) also holds
+    only the characters broker.texts allows, so a renderer is never handed a NUL."""
+    if value is None:
+        return None
+    rule = limit if isinstance(limit, TextRule) else None
+    limit = rule.max_len if rule else limit
+    if len(value) > limit:
         raise ProtocolError(f"{where}: field '{key}' is longer than {limit} characters")
+    bad = next((ch for ch in value if texts.refused(ch)), None)
+    if bad is not None:
+        raise ProtocolError(f"{where}: field '{key}' holds the character U+{ord(bad):04X}")
     return value
 
 
@@ -241,7 +254,7 @@ class CounterCommand(Message):
             action=_one_of(_req(d, "action", str, w), COMMAND_ACTIONS, "action", w),
             device=_match(_req(d, "device", str, w), ID_RE, "device", w),
             sent_at_ms=_bounded(_req(d, "sent_at_ms", int, w), 0, 2**53, "sent_at_ms", w),
-            reason=_text(_opt(d, "reason", str, w), 200, "reason", w),
+            reason=_text(_opt(d, "reason", str, w), texts.REASON, "reason", w),
         )
 
 
@@ -312,12 +325,12 @@ class CounterState(Message):
         last = _opt(d, "last_command", dict, w)
         return cls(
             counter=_bounded(_req(d, "counter", int, w), 1, 999, "counter", w),
-            name=_text(_req(d, "name", str, w), 60, "name", w),
+            name=_text(_req(d, "name", str, w), texts.COUNTER_NAME, "name", w),
             status=_one_of(_req(d, "status", str, w), COUNTER_STATES, "status", w),
             waiting=_bounded(_req(d, "waiting", int, w), 0, 10**6, "waiting", w),
             server_time_ms=_req(d, "server_time_ms", int, w),
             ticket=_opt_ticket(d, "ticket", w),
-            pause_reason=_text(_opt(d, "pause_reason", str, w), 200, "pause_reason", w),
+            pause_reason=_text(_opt(d, "pause_reason", str, w), texts.REASON, "pause_reason", w),
             last_command=None if last is None else CommandResult.from_dict(last),
         )
 
@@ -349,7 +362,7 @@ class CallEvent(Message):
             ticket=_match(_req(d, "ticket", str, w), TICKET_RE, "ticket", w),
             service=_text(_req(d, "service", str, w), 8, "service", w),
             counter=_bounded(_req(d, "counter", int, w), 1, 999, "counter", w),
-            counter_name=_text(_req(d, "counter_name", str, w), 60, "counter_name", w),
+            counter_name=_text(_req(d, "counter_name", str, w), texts.COUNTER_NAME, "counter_name", w),
             at=_text(_req(d, "at", str, w), 40, "at", w),
             priority=_opt_priority(d, w),
             recall_count=_bounded(_opt(d, "recall_count", int, w, 0), 0, 999, "recall_count", w),
@@ -370,7 +383,7 @@ class CounterSlot(Message):
         w = "board.counters[]"
         return cls(
             counter=_bounded(_req(d, "counter", int, w), 1, 999, "counter", w),
-            name=_text(_req(d, "name", str, w), 60, "name", w),
+            name=_text(_req(d, "name", str, w), texts.COUNTER_NAME, "name", w),
             status=_one_of(_req(d, "status", str, w), COUNTER_STATES, "status", w),
             ticket=_opt_ticket(d, "ticket", w),
         )
@@ -390,8 +403,8 @@ class ServiceInfo(Message):
         w = "board.services[]"
         return cls(
             prefix=_text(_req(d, "prefix", str, w), 8, "prefix", w),
-            name_id=_text(_req(d, "name_id", str, w), 80, "name_id", w),
-            name_en=_text(_req(d, "name_en", str, w), 80, "name_en", w),
+            name_id=_text(_req(d, "name_id", str, w), texts.SERVICE_NAME_ID, "name_id", w),
+            name_en=_text(_req(d, "name_en", str, w), texts.SERVICE_NAME_EN, "name_en", w),
             waiting=_bounded(_opt(d, "waiting", int, w, 0), 0, 10**6, "waiting", w),
         )
 
@@ -417,7 +430,7 @@ class BoardSnapshot(Message):
         w = "board"
         return cls(
             site=_req(d, "site", str, w),
-            facility=_text(_req(d, "facility", str, w), 120, "facility", w),
+            facility=_text(_req(d, "facility", str, w), texts.FACILITY, "facility", w),
             service_day=_text(_req(d, "service_day", str, w), 10, "service_day", w),
             server_time_ms=_req(d, "server_time_ms", int, w),
             tz=_text(_req(d, "tz", str, w), 64, "tz", w),
@@ -428,7 +441,7 @@ class BoardSnapshot(Message):
                          for c in _list(d, "recent", 50, w)),
             services=tuple(ServiceInfo.from_dict(_typed(s, "services[]", dict, w))
                            for s in _list(d, "services", 26, w)),
-            running_text=_text(_opt(d, "running_text", str, w, ""), 1000, "running_text", w),
+            running_text=_text(_opt(d, "running_text", str, w, ""), texts.RUNNING_TEXT, "running_text", w),
         )
 
 
@@ -542,15 +555,55 @@ def decode(kind: type[M], payload: bytes) -> M:
     if len(payload) > kind.MAX_BYTES:
         raise ProtocolError(f"{kind.__name__}: {len(payload)} bytes exceeds {kind.MAX_BYTES}")
     try:
-        data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError(f"{kind.__name__}: not UTF-8 JSON (UnicodeDecodeError)") from None
+    if nesting(text) > MAX_DEPTH:
+        raise ProtocolError(f"{kind.__name__}: JSON nested deeper than {MAX_DEPTH} levels")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise ProtocolError(f"{kind.__name__}: not UTF-8 JSON ({exc.__class__.__name__})") from None
     if not isinstance(data, dict):
         raise ProtocolError(f"{kind.__name__}: payload must be a JSON object")
     version = data.get("v")
-    if version != VERSION or isinstance(version, bool):
+    # Exactly the integer: 1.0 == 1 and True == 1 in Python, and neither is a version.
+    if type(version) is not int or version != VERSION:
         raise ProtocolError(f"{kind.__name__}: unsupported version {version!r} (expected {VERSION})")
     return kind.from_dict(data)
+
+
+_STRUCTURE = re.compile(r'[\[\]{}"\\]')
+
+
+def nesting(text: str) -> int:
+    """How deep the JSON in ``text`` nests, counting only brackets outside strings.
+
+    Stops counting once past MAX_DEPTH, so hostile input costs one pass over its
+    structural characters and nothing else.
+    """
+    depth = deepest = 0
+    in_string, skip = False, -1
+    for m in _STRUCTURE.finditer(text):
+        pos, ch = m.start(), m.group()
+        if pos == skip:          # the character after a backslash inside a string
+            continue
+        if in_string:
+            if ch == "\\":
+                skip = pos + 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    break
+        else:
+            depth -= 1
+    return deepest
 
 
 # --------------------------------------------------------------------------

@@ -115,3 +115,62 @@ def test_known_nasty_payloads(kind, bad):
     WHEN decoded THEN ProtocolError."""
     with pytest.raises(ProtocolError):
         decode(kind, bad)
+
+
+# -- nesting and version (issue 14, defect 5) ---------------------------------
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)
+@pytest.mark.parametrize("opener,closer", [("[", "]"), ('{"a":', "}")])
+def test_deep_nesting_under_the_size_limit_is_a_protocol_error(kind, opener, closer):
+    """GIVEN a payload nested thousands deep that is still under the kind's size limit
+    WHEN decoded THEN it is refused as ProtocolError (never RecursionError)."""
+    depth = max(1, (kind.MAX_BYTES - 40) // (len(opener) + len(closer)))
+    payload = ('{"v":1,"x":' + opener * depth + "1" + closer * depth + "}").encode()
+    assert len(payload) <= kind.MAX_BYTES
+    with pytest.raises(ProtocolError, match="nested"):
+        decode(kind, payload)
+
+
+@FUZZ
+@given(depth=st.integers(min_value=getattr(protocol, "MAX_DEPTH", 8) + 1, max_value=400),
+       brackets=st.lists(st.sampled_from(["[", "{"]), min_size=1, max_size=4),
+       noise=st.text(alphabet='"\\[]{}ab', max_size=30))
+def test_any_nesting_beyond_the_bound_is_refused(depth, brackets, noise):
+    """GIVEN nesting beyond MAX_DEPTH, with strings holding bracket and quote noise
+    WHEN decoded THEN ProtocolError, never RecursionError."""
+    opener = "".join(('{"k":' if b == "{" else "[") for b in brackets)
+    closer = "".join(("}" if b == "{" else "]") for b in reversed(brackets))
+    reps = depth // len(brackets) + 1
+    inner = json.dumps(noise)
+    payload = '{"v":1,"x":' + opener * reps + inner + closer * reps + "}"
+    with pytest.raises(ProtocolError):
+        decode(protocol.BoardSnapshot, payload.encode())
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    """GIVEN a valid board whose running text is full of brackets and escaped quotes
+    WHEN decoded THEN it is accepted: only structure counts towards the depth."""
+    board = sample_payloads()["board snapshot"]
+    text = '[[[[{{{{ \\" ]]]] "[{' * 20
+    msg = protocol.BoardSnapshot(**{**board.__dict__, "running_text": text[:1000]})
+    assert decode(protocol.BoardSnapshot, encode(msg)).running_text == text[:1000]
+
+
+@pytest.mark.parametrize("name", sorted(sample_payloads()))
+@pytest.mark.parametrize("version", [1.0, True, "1", 1.5, [1], None, 2, 0])
+def test_only_the_integer_version_is_accepted(name, version):
+    """GIVEN a valid sample whose "v" is 1.0, true, "1" or another non-integer / other version
+    WHEN decoded THEN it is refused as ProtocolError."""
+    msg = sample_payloads()[name]
+    data = {**msg.to_dict(), "v": version}
+    with pytest.raises(ProtocolError, match="version"):
+        decode(type(msg), json.dumps(data).encode())
+
+
+@FUZZ
+@given(version=json_values.filter(lambda v: not (type(v) is int and v == 1)))
+def test_fuzzed_versions_other_than_integer_one_are_refused(version):
+    """GIVEN any JSON value for "v" other than the integer 1 WHEN decoded THEN ProtocolError."""
+    data = {**sample_payloads()["call event"].to_dict(), "v": version}
+    with pytest.raises(ProtocolError):
+        decode(protocol.CallEvent, json.dumps(data).encode())
