@@ -8,9 +8,11 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-stamp
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# command:package pairs installed via apt when the command is missing
+# command:package pairs installed via apt when the command is missing (sway, grim: the
+# kiosk/board screen units are verified and run headless by tests/deploy)
 SYSTEM_DEPS := mosquitto:mosquitto mosquitto_passwd:mosquitto-clients \
-               chromium:chromium espeak-ng:espeak-ng systemd-analyze:systemd
+               chromium:chromium espeak-ng:espeak-ng systemd-analyze:systemd \
+               sway:sway grim:grim
 PYTEST_ARGS ?=
 
 .PHONY: all deps venv test demo screenshots bench clean

@@ -26,6 +26,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .screen import SCREEN_APT, SCREEN_GROUPS, SCREEN_ROLES, sway_config, sway_config_path
+
 ROLES = ("server", "kiosk", "display", "button")
 REPO = Path(__file__).resolve().parents[2]
 UNITS = REPO / "systemd"
@@ -38,8 +40,8 @@ BROKER_ACL = "/etc/mosquitto/lalopa.acl"
 # apt packages per role (python3-lgpio so the button venv can see lgpio).
 APT = {
     "server": ["python3-venv", "mosquitto", "mosquitto-clients", "sqlite3"],
-    "kiosk": ["python3-venv", "libusb-1.0-0"],
-    "display": ["python3-venv", "espeak-ng"],
+    "kiosk": ["python3-venv", "libusb-1.0-0", *SCREEN_APT],
+    "display": ["python3-venv", "espeak-ng", *SCREEN_APT],
     "button": ["python3-venv", "python3-lgpio"],
 }
 EXAMPLES = {  # role -> (example shipped in the repo, installed name)
@@ -51,11 +53,11 @@ EXAMPLES = {  # role -> (example shipped in the repo, installed name)
 SYSTEM_UNITS = {
     "server": ["lalopa-server.service", "lalopa-backup.service", "lalopa-backup.timer"],
     "button": ["lalopa-button.service"],
+    **{role: [unit] for role, (unit, _cmd, _cfg) in SCREEN_ROLES.items()},
 }
-USER_UNITS = {"kiosk": ["lalopa-kiosk.service"], "display": ["lalopa-display.service"]}
 # Thermal receipt printers seen at Indonesian sites: Epson, Winbond/Xprinter,
-# STM-based "POS-58", ICS Advent, NXP-based. Group lp lets the desktop user print.
-PRINTER_UDEV = """# LALOPA: let group lp (the kiosk's desktop user) use USB receipt printers.
+# STM-based "POS-58", ICS Advent, NXP-based. Group lp lets the kiosk's service user print.
+PRINTER_UDEV = """# LALOPA: let group lp (the kiosk's service user) use USB receipt printers.
 SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="04b8", MODE="0660", GROUP="lp"
 SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="0416", MODE="0660", GROUP="lp"
 SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="0483", MODE="0660", GROUP="lp"
@@ -81,11 +83,11 @@ class Runner:
 class Installer:
     """Brings one role's files and services to the wanted state under ``root``."""
 
-    def __init__(self, role: str, root: Path, runner: Runner, *, desktop_user: str = "pi",
+    def __init__(self, role: str, root: Path, runner: Runner, *,
                  token: str | None = None, mqtt_password: str | None = None,
                  source: str | None = None, out=print):
         self.role, self.root, self.runner = role, root, runner
-        self.desktop_user, self.token, self.out = desktop_user, token, out
+        self.token, self.out = token, out
         self.mqtt_password = mqtt_password
         self.source = source or str(REPO)
         self.changes = 0
@@ -172,9 +174,7 @@ class Installer:
         return f"Package: {package}\nStatus: install ok installed" in status.read_text()
 
     def service_user(self) -> None:
-        if self.role in USER_UNITS:
-            self._desktop_groups()
-            return
+        # Every role, screens included, runs as the service user: nobody logs in on an appliance.
         passwd = self.path("/etc/passwd")
         exists = passwd.exists() and any(
             line.startswith(SERVICE_USER + ":") for line in passwd.read_text().splitlines())
@@ -184,12 +184,9 @@ class Installer:
         if self.role == "button":
             self.command(f"group gpio for {SERVICE_USER}",
                          ["usermod", "-aG", "gpio", SERVICE_USER])
-
-    def _desktop_groups(self) -> None:
-        # Screen apps run in the desktop user's session, not as a service user.
-        groups = "lp,video,render,input,audio" if self.role == "kiosk" else "video,render,audio"
-        self.command(f"groups for {self.desktop_user}",
-                     ["usermod", "-aG", groups, self.desktop_user])
+        if self.role in SCREEN_GROUPS:
+            self.command(f"groups for {SERVICE_USER}",
+                         ["usermod", "-aG", SCREEN_GROUPS[self.role], SERVICE_USER])
 
     def venv(self) -> None:
         cmd = ["python3", "-m", "venv"]
@@ -269,7 +266,7 @@ class Installer:
 
     def _group_owned(self, files: list[str]) -> None:
         # Secrets are root:lalopa 0640; chown only matters on a real system.
-        owner = SERVICE_USER if self.role in ("server", "button") else self.desktop_user
+        owner = SERVICE_USER
         present = [f for f in files if self.path(f).exists() or not self.runner.execute]
         if present:
             self.command(f"owner {' '.join(present)}", ["chown", f"root:{owner}", *present])
@@ -307,27 +304,19 @@ class Installer:
         for unit in SYSTEM_UNITS.get(self.role, []):
             self.units_changed |= self.write(f"/etc/systemd/system/{unit}",
                                              (UNITS / unit).read_text())
-        for unit in USER_UNITS.get(self.role, []) + (
-                ["lalopa-session.target"] if self.role in USER_UNITS else []):
-            self.write(f"/etc/systemd/user/{unit}", (UNITS / "user" / unit).read_text())
-        if self.role in USER_UNITS:
-            self.labwc_autostart()
+        if self.role in SCREEN_ROLES:
+            self.screen()
         if self.units_changed:
             self.ledger.pop("daemon-reload", None)
             self.command("daemon-reload", ["systemctl", "daemon-reload"])
         else:
             self.report("unchanged", "daemon-reload (no unit changed)")
 
-    def labwc_autostart(self) -> None:
-        """Append our lines to the desktop user's labwc autostart, once."""
-        target = f"/home/{self.desktop_user}/.config/labwc/autostart"
-        ours = (UNITS / "labwc/autostart").read_text()
-        p = self.path(target)
-        current = p.read_text() if p.exists() else ""
-        if ours in current:
-            self.report("unchanged", target)
-            return
-        self.write(target, current + ("\n" if current and not current.endswith("\n") else "") + ours)
+    def screen(self) -> None:
+        """sway's config for this screen role (screen.py); a change restarts the screen."""
+        if self.write(sway_config_path(self.role), sway_config(self.role, venv=VENV)):
+            self.ledger.pop("restart screen", None)
+        self.command("restart screen", ["systemctl", "try-restart", SCREEN_ROLES[self.role][0]])
 
     def enable(self) -> None:
         if self.role == "server":
@@ -336,10 +325,6 @@ class Installer:
         enable = [u for u in units if not u.startswith("lalopa-backup.service")]
         if enable:
             self.command("enable " + " ".join(enable), ["systemctl", "enable", "--now", *enable])
-        if self.role in USER_UNITS:
-            # --global enables the user unit for every desktop session, offline.
-            self.command("enable --global " + USER_UNITS[self.role][0],
-                         ["systemctl", "--global", "enable", USER_UNITS[self.role][0]])
 
 
 # Options Mosquitto refuses to see twice ("Duplicate ... value") that Debian's
@@ -370,7 +355,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", default="/", help="install under this directory (default /)")
     p.add_argument("--dry-run", "--no-exec", dest="no_exec", action="store_true",
                    help="record system commands instead of running them")
-    p.add_argument("--desktop-user", default="pi", help="the Pi desktop user (kiosk/display)")
     p.add_argument("--token-file", help="kiosk token from 'lalopa token add' on the server")
     p.add_argument("--mqtt-password-file",
                    help="this device's broker password from 'lalopa broker add-device'")
@@ -388,8 +372,7 @@ def main(argv: list[str]) -> int:
     token = Path(args.token_file).read_text() if args.token_file else None
     mqtt = Path(args.mqtt_password_file).read_text() if args.mqtt_password_file else None
     runner = Runner(execute=execute)
-    installer = Installer(args.role, root, runner, desktop_user=args.desktop_user,
-                          token=token, mqtt_password=mqtt, source=args.source)
+    installer = Installer(args.role, root, runner, token=token, mqtt_password=mqtt, source=args.source)
     try:
         installer.install()
     except subprocess.CalledProcessError as exc:

@@ -64,31 +64,52 @@ def test_local_config_edits_are_kept_and_units_are_updated(tmp_path):
     _run("kiosk", tmp_path)
     cfg = tmp_path / "etc/lalopa/kiosk.toml"
     cfg.write_text(cfg.read_text() + "\n# edited on site\n")
-    unit = tmp_path / "etc/systemd/user/lalopa-kiosk.service"
+    unit = tmp_path / "etc/systemd/system/lalopa-kiosk.service"
     unit.write_text("broken")
     inst, lines = _run("kiosk", tmp_path)
     assert cfg.read_text().endswith("# edited on site\n")
-    assert "updated    /etc/systemd/user/lalopa-kiosk.service" in lines
+    assert "updated    /etc/systemd/system/lalopa-kiosk.service" in lines
     assert "[Service]" in unit.read_text()
-    assert inst.changes == 1
+    assert inst.changes == 2 and _plan(inst) == ["systemctl daemon-reload"]
 
 
-def test_kiosk_gets_udev_rule_token_and_session_units(tmp_path):
+def test_kiosk_gets_udev_rule_token_and_screen_service(tmp_path):
     """GIVEN a kiosk token WHEN the kiosk role is installed THEN the printer udev rule,
-    the token (0640, at the path the config names) and the labwc autostart lines exist."""
-    inst, _ = _run("kiosk", tmp_path, token="tok-123", mqtt_password="pw-9", desktop_user="pi")
+    the token (0640, at the path the config names), owned by the service user, and the
+    screen as a system service (sway config starting the kiosk) exist: no desktop user."""
+    inst, _ = _run("kiosk", tmp_path, token="tok-123", mqtt_password="pw-9")
     rule = (tmp_path / "etc/udev/rules.d/60-lalopa-printer.rules").read_text()
     assert 'GROUP="lp"' in rule
     token = tmp_path / "etc/lalopa/kiosk-1.token"
     assert token.read_text() == "tok-123\n" and stat.S_IMODE(token.stat().st_mode) == 0o640
     mqtt = tmp_path / "etc/lalopa/kiosk.mqtt-password"
     assert mqtt.read_text() == "pw-9\n" and stat.S_IMODE(mqtt.stat().st_mode) == 0o640
-    assert ("chown root:pi /etc/lalopa/kiosk.mqtt-password /etc/lalopa/kiosk-1.token"
-            in _plan(inst))
-    autostart = (tmp_path / "home/pi/.config/labwc/autostart").read_text()
-    assert "systemctl --user start lalopa-session.target" in autostart
-    assert "systemctl --global enable lalopa-kiosk.service" in _plan(inst)
-    assert not any(cmd.startswith("useradd") for cmd in _plan(inst))
+    plan = _plan(inst)
+    assert "chown root:lalopa /etc/lalopa/kiosk.mqtt-password /etc/lalopa/kiosk-1.token" in plan
+    assert any(cmd.startswith("useradd --system") and cmd.endswith(" lalopa") for cmd in plan)
+    assert "usermod -aG video,render,input,audio,lp lalopa" in plan
+    assert any(cmd.startswith("apt-get install") and " sway grim" in cmd for cmd in plan)
+    assert "systemctl enable --now lalopa-kiosk.service" in plan
+    sway = (tmp_path / "etc/lalopa/sway/kiosk.conf").read_text()
+    assert ("exec /opt/lalopa/venv/bin/lalopa kiosk run --config /etc/lalopa/kiosk.toml; "
+            "swaymsg exit") in sway
+    assert "ExecStart=/usr/bin/sway --config /etc/lalopa/sway/kiosk.conf" in (
+        tmp_path / "etc/systemd/system/lalopa-kiosk.service").read_text()
+    assert not (tmp_path / "etc/systemd/user").exists() and not (tmp_path / "home").exists()
+
+
+def test_display_screen_service_and_no_desktop_user_option(tmp_path, capsys):
+    """GIVEN the display role WHEN installed THEN sway's config starts the board, the service
+    user gets the screen and audio groups, and `--desktop-user` no longer exists."""
+    inst, _ = _run("display", tmp_path)
+    plan = _plan(inst)
+    assert "usermod -aG video,render,input,audio lalopa" in plan
+    assert "systemctl enable --now lalopa-display.service" in plan
+    assert "lalopa display run --config /etc/lalopa/display.toml" in (
+        tmp_path / "etc/lalopa/sway/display.conf").read_text()
+    with pytest.raises(SystemExit):
+        main(["--role", "display", "--root", str(tmp_path), "--desktop-user", "pi"])
+    assert "unrecognized arguments: --desktop-user" in capsys.readouterr().err
 
 
 def test_missing_secrets_are_named_not_invented(tmp_path):

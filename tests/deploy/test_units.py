@@ -13,9 +13,10 @@ from server import systemd as sd
 
 UNITS = Path(__file__).resolve().parents[2] / "systemd"
 VENV = Path(__file__).resolve().parents[2] / ".venv"
+SCREENS = ["lalopa-kiosk.service", "lalopa-display.service"]
 SYSTEM = ["lalopa-server.service", "lalopa-button.service", "lalopa-backup.service",
-          "lalopa-backup.timer"]
-USER = ["lalopa-kiosk.service", "lalopa-display.service", "lalopa-session.target"]
+          "lalopa-backup.timer", *SCREENS]
+HEADLESS = UNITS / "lalopa-screen-headless.conf"
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -56,12 +57,45 @@ def test_system_units_verify(tmp_path):
     assert result.stderr.strip() == ""
 
 
-def test_user_units_verify(tmp_path):
-    """GIVEN the desktop-session units WHEN verified as --user units THEN they pass."""
-    _staged(tmp_path, USER, "user")
-    result = _verify(tmp_path, USER, user=True)
+def test_screen_units_verify_with_the_headless_drop_in(tmp_path):
+    """GIVEN the kiosk and board units with the rehearsal's headless drop-in
+    WHEN systemd-analyze verifies them THEN no error or warning."""
+    _staged(tmp_path, SCREENS)
+    for name in SCREENS:
+        (tmp_path / f"{name}.d").mkdir()
+        shutil.copy(HEADLESS, tmp_path / f"{name}.d" / "headless.conf")
+    result = _verify(tmp_path, SCREENS)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == ""
+
+
+@pytest.mark.parametrize("name", SCREENS)
+def test_screens_start_at_boot_without_a_desktop_session(name):
+    """GIVEN a screen unit THEN it is a system service started at boot as the service user,
+    runs sway on VT 1 through a logind session (PAM) with the app under Wayland, and no
+    headless variable or desktop-session tie is in the unit itself."""
+    unit = _ini(UNITS / name)
+    service = unit["Service"]
+    assert unit["Install"]["WantedBy"] == "multi-user.target"
+    assert service["User"] == "lalopa" and service["PAMName"] == "login"
+    assert service["TTYPath"] == "/dev/tty1" and "getty@tty1.service" in unit["Unit"]["Conflicts"]
+    role = name.removeprefix("lalopa-").removesuffix(".service")
+    assert service["ExecStart"] == f"/usr/bin/sway --config /etc/lalopa/sway/{role}.conf"
+    assert {"video", "render", "input", "audio"} <= set(service["SupplementaryGroups"].split())
+    text = (UNITS / name).read_text()
+    assert "Environment=SDL_VIDEODRIVER=wayland" in text
+    assert "WLR_" not in text and "graphical-session" not in text
+    assert "PrivateDevices" not in service and "ProtectHome" not in service
+    assert not (UNITS / "user").exists() and not (UNITS / "labwc").exists()
+
+
+def test_headless_drop_in_is_only_the_bench_switch():
+    """GIVEN the headless drop-in THEN it sets sway's headless backend and no VT, nothing else."""
+    from server.appliance.screen import headless_environment
+    env = headless_environment(HEADLESS)
+    assert env["WLR_BACKENDS"] == "headless" and env["WLR_RENDERER"] == "pixman"
+    assert env["WLR_LIBINPUT_NO_DEVICES"] == "1"
+    assert _ini(HEADLESS)["Service"]["StandardInput"] == "null"
 
 
 def test_verify_catches_a_broken_unit(tmp_path):
@@ -73,8 +107,7 @@ def test_verify_catches_a_broken_unit(tmp_path):
     assert "not executable" in result.stderr
 
 
-@pytest.mark.parametrize("name", ["lalopa-server.service", "lalopa-button.service",
-                                  "user/lalopa-kiosk.service", "user/lalopa-display.service"])
+@pytest.mark.parametrize("name", ["lalopa-server.service", "lalopa-button.service", *SCREENS])
 def test_restart_policy_never_gives_up(name):
     """GIVEN a long-running unit THEN start limits sit in [Unit] and RestartSec is 2-5 s."""
     unit = _ini(UNITS / name)
