@@ -33,6 +33,8 @@ VERSION = 1
 ROOT = f"lalopa/v{VERSION}"
 
 SITE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
+#: Counters are numbered 1..MAX_COUNTER_NUMBER (the topic and every payload say so).
+MAX_COUNTER_NUMBER = 999
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 TICKET_RE = re.compile(r"^[A-Z]-\d{3,4}$")
 
@@ -40,6 +42,10 @@ ROLES = BUS_ROLES
 PRESENCE_STATES = ("online", "offline")
 COMMAND_ACTIONS = ("next", "recall", "no_show", "start", "finish", "pause", "resume", "open", "close")
 PRINTER_STATES = ("ok", "paper_low", "paper_out", "offline", "unknown")
+# A call is announced within this many seconds of being made, or never: the
+# bus drops an undelivered CallEvent after it (MQTT message expiry), and a
+# board that learns of a call late (a resync) speaks it only while this young.
+CALL_FRESH_S = 60
 #: Deepest JSON nesting any payload may have (the board's counters[].ticket is 3).
 #: Checked before parsing: Python's json raises RecursionError on deep input
 #: that is still well under the size limit.
@@ -250,7 +256,7 @@ class CounterCommand(Message):
         w = "command"
         return cls(
             id=_match(_req(d, "id", str, w), ID_RE, "id", w),
-            counter=_bounded(_req(d, "counter", int, w), 1, 999, "counter", w),
+            counter=_bounded(_req(d, "counter", int, w), 1, MAX_COUNTER_NUMBER, "counter", w),
             action=_one_of(_req(d, "action", str, w), COMMAND_ACTIONS, "action", w),
             device=_match(_req(d, "device", str, w), ID_RE, "device", w),
             sent_at_ms=_bounded(_req(d, "sent_at_ms", int, w), 0, 2**53, "sent_at_ms", w),
@@ -324,7 +330,7 @@ class CounterState(Message):
         w = "counter_state"
         last = _opt(d, "last_command", dict, w)
         return cls(
-            counter=_bounded(_req(d, "counter", int, w), 1, 999, "counter", w),
+            counter=_bounded(_req(d, "counter", int, w), 1, MAX_COUNTER_NUMBER, "counter", w),
             name=_text(_req(d, "name", str, w), texts.COUNTER_NAME, "name", w),
             status=_one_of(_req(d, "status", str, w), COUNTER_STATES, "status", w),
             waiting=_bounded(_req(d, "waiting", int, w), 0, 10**6, "waiting", w),
@@ -361,7 +367,7 @@ class CallEvent(Message):
             kind=_one_of(_req(d, "kind", str, w), CALL_KINDS, "kind", w),
             ticket=_match(_req(d, "ticket", str, w), TICKET_RE, "ticket", w),
             service=_text(_req(d, "service", str, w), 8, "service", w),
-            counter=_bounded(_req(d, "counter", int, w), 1, 999, "counter", w),
+            counter=_bounded(_req(d, "counter", int, w), 1, MAX_COUNTER_NUMBER, "counter", w),
             counter_name=_text(_req(d, "counter_name", str, w), texts.COUNTER_NAME, "counter_name", w),
             at=_text(_req(d, "at", str, w), 40, "at", w),
             priority=_opt_priority(d, w),
@@ -382,7 +388,7 @@ class CounterSlot(Message):
     def from_dict(cls, d: dict) -> "CounterSlot":
         w = "board.counters[]"
         return cls(
-            counter=_bounded(_req(d, "counter", int, w), 1, 999, "counter", w),
+            counter=_bounded(_req(d, "counter", int, w), 1, MAX_COUNTER_NUMBER, "counter", w),
             name=_text(_req(d, "name", str, w), texts.COUNTER_NAME, "name", w),
             status=_one_of(_req(d, "status", str, w), COUNTER_STATES, "status", w),
             ticket=_opt_ticket(d, "ticket", w),

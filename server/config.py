@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from broker import texts
+from broker.protocol import MAX_COUNTER_NUMBER, SITE_RE
+from broker.texts import TextError, TextRule
 from server.errors import ConfigError
 
 EXAMPLE_SITE = Path(__file__).parent / "sites" / "example.toml"
@@ -137,6 +140,19 @@ class _Checker:
             self.fail(_join(path, key), "must not be empty")
         return value
 
+    def person_text(self, data: dict, key: str, path: str, rule: TextRule, default: str = "") -> str:
+        """A text a person wrote, checked and normalised by the one text contract."""
+        value = self.typed(data, key, path, str, default)
+        try:
+            return texts.clean(rule, value)
+        except TextError as exc:
+            self.fail(_join(path, key), f"{exc.message_id} / {exc.message_en}")
+
+    def count(self, items: list, path: str, limit: int) -> list:
+        if len(items) > limit:
+            self.fail(path, f"paling banyak {limit} / at most {limit} entries, got {len(items)}")
+        return items
+
     def positive(self, data: dict, key: str, path: str, default=None, minimum=1):
         value = self.typed(data, key, path, int, default)
         if value is not None and value < minimum:
@@ -149,14 +165,15 @@ class _Checker:
             self.fail(_join(path, key), f"must be one of {', '.join(choices)}, got {value!r}")
         return value
 
-    def texts(self, data: dict, key: str, path: str) -> tuple[Text, ...]:
-        items = self.typed(data, key, path, list, [])
+    def texts(self, data: dict, key: str, path: str, rule_id: TextRule,
+              rule_en: TextRule) -> tuple[Text, ...]:
+        items = self.count(self.typed(data, key, path, list, []), _join(path, key), texts.MAX_ITEMS)
         out = []
         for i, item in enumerate(items):
             p = f"{_join(path, key)}[{i}]"
             self.table(item, p, {"id", "en"}, {"id", "en"})
-            out.append(Text(self.text(item, "id", p, required=True),
-                            self.text(item, "en", p, required=True)))
+            out.append(Text(self.person_text(item, "id", p, rule_id),
+                            self.person_text(item, "en", p, rule_en)))
         return tuple(out)
 
 
@@ -192,9 +209,10 @@ def _parse_service(c: _Checker, data: Any, i: int) -> Service:
     prefix = c.text(data, "prefix", p)
     if not re.fullmatch(r"[A-Z]", prefix):
         c.fail(f"{p}.prefix", f"must be one capital letter, got {prefix!r}")
-    return Service(prefix, c.text(data, "name_id", p, required=True),
-                   c.text(data, "name_en", p, required=True),
-                   c.texts(data, "requirements", p), c.texts(data, "flow", p),
+    return Service(prefix, c.person_text(data, "name_id", p, texts.SERVICE_NAME_ID),
+                   c.person_text(data, "name_en", p, texts.SERVICE_NAME_EN),
+                   c.texts(data, "requirements", p, texts.REQUIREMENT_ID, texts.REQUIREMENT_EN),
+                   c.texts(data, "flow", p, texts.FLOW_STEP, texts.FLOW_STEP),
                    c.positive(data, "start_number", p, 1),
                    c.positive(data, "daily_cap", p, None))
 
@@ -203,6 +221,8 @@ def _parse_counter(c: _Checker, data: Any, i: int, prefixes: set[str]) -> Counte
     p = f"counters[{i}]"
     c.table(data, p, {"number", "name", "services"}, {"number", "services"})
     number = c.positive(data, "number", p)
+    if number > MAX_COUNTER_NUMBER:
+        c.fail(f"{p}.number", f"must be at most {MAX_COUNTER_NUMBER}, got {number}")
     services = c.typed(data, "services", p, list)
     if not services:
         c.fail(f"{p}.services", "must list at least one service prefix")
@@ -211,7 +231,8 @@ def _parse_counter(c: _Checker, data: Any, i: int, prefixes: set[str]) -> Counte
             c.fail(f"{p}.services[{j}]", f"unknown service {prefix!r}")
     if len(set(services)) != len(services):
         c.fail(f"{p}.services", "lists a service twice")
-    return Counter(number, c.text(data, "name", p, f"Loket {number}", required=True), tuple(services))
+    return Counter(number, c.person_text(data, "name", p, texts.COUNTER_NAME, f"Loket {number}"),
+                   tuple(services))
 
 
 TOP_KEYS = {"site_id", "facility", "timezone", "whatsapp", "target_wait_min", "transfer_policy",
@@ -223,38 +244,38 @@ def parse_site(data: dict, filename: str = "<site>") -> Site:
     c = _Checker(filename)
     c.table(data, "", TOP_KEYS, {"site_id", "facility", "timezone", "services", "counters"})
     site_id = c.text(data, "site_id", "")
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", site_id):
+    if not SITE_RE.fullmatch(site_id):
         c.fail("site_id", f"must be a lowercase slug (a-z, 0-9, -), got {site_id!r}")
     tz = c.text(data, "timezone", "")
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         c.fail("timezone", f"unknown IANA timezone {tz!r} (e.g. Asia/Jakarta)")
-    services = tuple(_parse_service(c, s, i)
-                     for i, s in enumerate(c.typed(data, "services", "", list)))
+    services = tuple(_parse_service(c, s, i) for i, s in enumerate(
+        c.count(c.typed(data, "services", "", list), "services", texts.MAX_SERVICES)))
     if not services:
         c.fail("services", "must define at least one service")
     prefixes = [s.prefix for s in services]
     if len(set(prefixes)) != len(prefixes):
         c.fail("services", "two services share a prefix")
-    counters = tuple(_parse_counter(c, x, i, set(prefixes))
-                     for i, x in enumerate(c.typed(data, "counters", "", list)))
+    counters = tuple(_parse_counter(c, x, i, set(prefixes)) for i, x in enumerate(
+        c.count(c.typed(data, "counters", "", list), "counters", texts.MAX_COUNTERS)))
     if len({x.number for x in counters}) != len(counters):
         c.fail("counters", "two counters share a number")
     prio = c.table(c.typed(data, "priority", "", dict, {}), "priority", {"policy", "ratio"})
     display = c.table(c.typed(data, "display", "", dict, {}), "display", {"running_text"})
     c.table(c.typed(data, "kiosk", "", dict, {}), "kiosk", set())
     return Site(
-        site_id=site_id, facility=c.text(data, "facility", "", required=True), timezone=tz,
+        site_id=site_id, facility=c.person_text(data, "facility", "", texts.FACILITY), timezone=tz,
         services=services, counters=counters,
         hours=_parse_hours(c, c.typed(data, "hours", "", dict, {})),
-        whatsapp=c.text(data, "whatsapp", "", ""),
+        whatsapp=c.person_text(data, "whatsapp", "", texts.WHATSAPP),
         target_wait_min=c.positive(data, "target_wait_min", "", 30),
         transfer_policy=c.choice(data, "transfer_policy", "", TRANSFER_POLICIES, "keep_place"),
         max_command_age_s=c.positive(data, "max_command_age_s", "", 10),
         priority_policy=c.choice(prio, "policy", "priority", PRIORITY_POLICIES, "strict"),
         priority_ratio=c.positive(prio, "ratio", "priority", 3),
-        running_text=c.text(display, "running_text", "display", ""),
+        running_text=c.person_text(display, "running_text", "display", texts.RUNNING_TEXT),
         source=filename)
 
 

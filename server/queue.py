@@ -17,6 +17,7 @@ import secrets
 from datetime import date
 from typing import Callable
 
+from broker import texts
 from server import actions, devices, errors, stats
 from server.actions import Command
 from server.clock import ServerClock, iso_local
@@ -37,12 +38,17 @@ def _require_id(value, name: str) -> str:
     return value
 
 
+def _person_text(rule, value) -> str:
+    """``value`` cleaned by the text contract (broker.texts), or BadRequest in both languages."""
+    try:
+        return texts.clean(rule, value)
+    except texts.TextError as exc:
+        raise errors.BadRequest(exc.message_en, exc.message_id) from None
+
+
 def check_running_text(text) -> str:
-    """The display's running text, or BadRequest (callers validate whole forms with it first)."""
-    if not isinstance(text, str) or len(text) > 1000:
-        raise errors.BadRequest("running text must be a string of at most 1000 characters.",
-                                "Teks berjalan paling banyak 1000 karakter.")
-    return text
+    """The display's running text, normalised, or BadRequest (callers validate whole forms first)."""
+    return _person_text(texts.RUNNING_TEXT, text)
 
 
 class QueueService:
@@ -166,6 +172,7 @@ class QueueService:
                 raise errors.BadRequest(f"{name} must be a string.", f"{name} harus berupa teks.")
         if user_id is not None and (not isinstance(user_id, int) or isinstance(user_id, bool)):
             raise errors.BadRequest("user_id must be an integer.", "user_id harus berupa angka.")
+        reason = _person_text(texts.REASON, reason) or None
         cmd = Command(cfg, device, user_id, ticket, reason, service)
         fingerprint = f"counter:{counter}:{action}:{ticket}:{service}"
         return self._idempotent(device, command_id, "counter", fingerprint,
@@ -275,7 +282,7 @@ class QueueService:
     # ------------------------------------------------------------ settings and devices
 
     def set_running_text(self, text: str) -> None:
-        check_running_text(text)
+        text = check_running_text(text)
 
         def run(tx: Tx):
             set_state(tx.conn, "running_text", text)

@@ -45,7 +45,7 @@ def _mutate(path, value):
     (("transfer_policy",), "teleport", "example.toml: transfer_policy: must be one of keep_place, go_last, got 'teleport'"),
     (("target_wait_min",), "30", "example.toml: target_wait_min: must be an integer, got '30'"),
     (("facility",), KeyError, "example.toml: facility: is required"),
-    (("services", 0, "requirements", 0, "id"), "", "example.toml: services[0].requirements[0].id: must not be empty"),
+    (("services", 0, "requirements", 0, "id"), "", "example.toml: services[0].requirements[0].id: Persyaratan (Indonesia): wajib diisi / Requirement (Indonesian): must not be empty"),
 ])
 def test_errors_name_the_key(path, value, message):
     with pytest.raises(ConfigError) as info:

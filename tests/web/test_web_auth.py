@@ -279,7 +279,7 @@ def test_rejected_settings_form_changes_nothing(app):
     form = {"csrf_token": token, "facility": "Dinkes Baru", "whatsapp": "",
             "target_wait_min": "20", "running_text": "x" * 1001}
     html = c.post("/admin/settings", data=form, follow_redirects=True).get_data(as_text=True)
-    assert "Teks berjalan paling banyak 1000 karakter." in html
+    assert "Teks berjalan: paling banyak 1000 karakter" in html
     assert (svc.board()["running_text"], svc.site.facility, svc.site.target_wait_min) == before
     form["running_text"] = "Teks baru / New text"
     c.post("/admin/settings", data=form)
