@@ -261,7 +261,10 @@ class KioskApp(FrameLoop):
             while not self.printer.results.empty():
                 res = self.printer.results.get()
                 if self.ticket and res.job_id == self.ticket["ticket"]["id"]:
-                    self.print_state = "printed" if res.ok else (
+                    # A job that ends in a file is not a ticket in the resident's hand:
+                    # the screen then says to note or photograph the number instead.
+                    done = "printed" if self.printer.conf.on_paper else "none"
+                    self.print_state = done if res.ok else (
                         "paper_out" if res.status == "paper_out" else "failed")
 
     def _on_net(self, res) -> None:

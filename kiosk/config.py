@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 BACKENDS = ("none", "dummy", "file", "network", "usb", "serial")
+PAPER_BACKENDS = ("network", "usb", "serial", "dummy")
 PAPER_PROFILES = {58: "POS-5890", 80: "TM-T20II"}
 
 
@@ -61,6 +62,17 @@ class PrinterConf:
     @property
     def profile_name(self) -> str:
         return self.profile or PAPER_PROFILES[self.paper]
+
+    @property
+    def on_paper(self) -> bool:
+        """True when a job ends on paper in the resident's hand: a network, USB or serial
+        printer, a file that is a printer device (``/dev/usb/lp0``), or the dummy, which
+        stands in for one in tests, screenshots and the demo (``lalopa doctor`` refuses it on
+        an installed kiosk). A ``.bin`` file and ``none`` print nothing, so the kiosk must
+        not say "take your ticket"."""
+        if self.backend == "file":
+            return self.path.startswith("/dev/")
+        return self.backend in PAPER_BACKENDS
 
 
 @dataclass(frozen=True)
