@@ -12,7 +12,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # kiosk/board screen units are verified and run headless by tests/deploy)
 SYSTEM_DEPS := mosquitto:mosquitto mosquitto_passwd:mosquitto-clients \
                chromium:chromium espeak-ng:espeak-ng systemd-analyze:systemd \
-               sway:sway grim:grim
+               sway:sway grim:grim nginx:nginx
 PYTEST_ARGS ?=
 
 .PHONY: all deps venv test demo screenshots bench clean

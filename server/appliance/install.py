@@ -39,7 +39,7 @@ BROKER_ACL = "/etc/mosquitto/lalopa.acl"
 
 # apt packages per role (python3-lgpio so the button venv can see lgpio).
 APT = {
-    "server": ["python3-venv", "mosquitto", "mosquitto-clients", "sqlite3"],
+    "server": ["python3-venv", "mosquitto", "mosquitto-clients", "sqlite3", "nginx"],
     "kiosk": ["python3-venv", "libusb-1.0-0", *SCREEN_APT],
     "display": ["python3-venv", "espeak-ng", *SCREEN_APT],
     "button": ["python3-venv", "python3-lgpio"],
@@ -154,6 +154,7 @@ class Installer:
             self.printer_udev()
         if self.role == "server":
             self.mosquitto()
+            self.front()
         self.units()
         self.enable()
         self.save_ledger()
@@ -295,6 +296,12 @@ class Installer:
         self.command("broker files owner", ["chown", "root:mosquitto", BROKER_PASSWD, BROKER_ACL])
         self.command("broker files mode", ["chmod", "0640", BROKER_PASSWD, BROKER_ACL])
 
+    def front(self) -> None:
+        """nginx in front of waitress (server/appliance/nginx.py says why), on port 8080."""
+        from server.appliance.nginx import render  # stdlib-only, like broker.admin
+        if self.write("/etc/nginx/nginx.conf", render()):
+            self.ledger.pop("restart nginx", None)
+
     def units(self) -> None:
         changed = self.write("/etc/systemd/journald.conf.d/lalopa.conf",
                              (UNITS / "journald.conf.d/lalopa.conf").read_text())
@@ -321,6 +328,8 @@ class Installer:
     def enable(self) -> None:
         if self.role == "server":
             self.command("restart mosquitto", ["systemctl", "restart", "mosquitto.service"])
+            self.command("restart nginx", ["systemctl", "restart", "nginx.service"])
+            self.command("enable nginx", ["systemctl", "enable", "nginx.service"])
         units = SYSTEM_UNITS.get(self.role, [])
         enable = [u for u in units if not u.startswith("lalopa-backup.service")]
         if enable:

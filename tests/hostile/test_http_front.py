@@ -159,3 +159,26 @@ def test_huge_bodies_are_refused_before_they_are_read(tmp_path, capsys, with_fro
     assert chunked_sent < 16 * 1024 * 1024
     assert grew < 1024 * 1024  # the database's own growth, never a spooled body
     assert status == 201
+
+
+def test_installed_server_sits_behind_the_front(tmp_path):
+    """GIVEN `lalopa install --role server` on an empty root THEN nginx is installed with the
+    front's config (the same render the tests above run), restarted and enabled, and the
+    server unit binds waitress to 127.0.0.1 on the front's upstream port, trusting only it
+    (before: waitress faced the LAN on 0.0.0.0:8080 with no front)."""
+    import shlex
+
+    from server.appliance.install import Installer, Runner
+    from server.appliance.nginx import APP_PORT, PUBLIC_PORT, render
+    lines: list[str] = []
+    inst = Installer("server", tmp_path, Runner(execute=False), out=lines.append)
+    inst.install()
+    plan = [shlex.join(cmd) for cmd in inst.runner.plan]
+    assert (tmp_path / "etc/nginx/nginx.conf").read_text() == render()
+    assert f"listen 0.0.0.0:{PUBLIC_PORT};" in render()
+    assert any(cmd.startswith("apt-get install") and " nginx" in cmd for cmd in plan)
+    assert "systemctl restart nginx.service" in plan and "systemctl enable nginx.service" in plan
+    unit = (tmp_path / "etc/systemd/system/lalopa-server.service").read_text()
+    start = next(ln for ln in unit.splitlines() if ln.startswith("ExecStart="))
+    assert f"--host 127.0.0.1 --port {APP_PORT} --trusted-proxy 127.0.0.1" in start
+    assert "0.0.0.0" not in start
