@@ -1,0 +1,507 @@
+"""``make rehearsal``: a whole office on booted Debian hosts, set up by docs/DEPLOY.md.
+
+One cached Bookworm image (mmdebstrap) is booted six times with systemd-nspawn
+on a private bridge: server, kiosk, board, two button boxes and a network
+printer. The guide's shell blocks run on the hosts they name, as written
+(only the values the guide marks ``# fill in`` are replaced). Then the booted
+site is checked: units, ``lalopa doctor``, a ticket from the kiosk's screen to
+the printer, a box press, the board's call and voice, reboots, a killed
+server, a hung server. Any failure stops the run with a message saying what
+and where; every container, mount and the bridge are removed at the end,
+whatever happened.
+
+    sudo python3 tests/rehearsal/rehearse.py [--shots]     # or: make rehearsal [SHOTS=1]
+
+Only three things differ from a real office, each installed after the guide
+ran and named here: the screens draw headless (sway's headless backend), the
+boxes' buttons are gpiozero mock pins pressed from outside, and the board's
+sound goes to a file.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import guide  # noqa: E402
+import rig  # noqa: E402
+from rig import BY_NAME, HOSTS, RehearsalFailed, log, run_in, wait_until  # noqa: E402
+
+VENV = "/opt/lalopa/venv"
+LALOPA = f"{VENV}/bin/lalopa"
+PY = f"{VENV}/bin/python"
+SHOTS_DIR = rig.REPO / "docs" / "rehearsal"
+HELPERS = rig.HELPERS_IN_HOST
+PRINTS = "/var/lib/rehearsal-printer/jobs.jsonl"
+CALL_LOG = "/var/lib/lalopa/rehearsal-calls.jsonl"
+BOARD_AUDIO = "/var/lib/lalopa/rehearsal-audio.raw"
+# Units that must be active on each kind of host once the guide is done.
+UNITS = {
+    "server": ["mosquitto.service", "lalopa-server.service", "lalopa-backup.timer"],
+    "kiosk": ["lalopa-kiosk.service"],
+    "board": ["lalopa-display.service"],
+    "box": ["lalopa-button.service"],
+    "printer": ["rehearsal-printer.service"],
+}
+SITE_ID = "dinkes-claim"
+# What the office prepares on the USB stick before it starts (DEPLOY.md section 0):
+# its site file (the example, open every day around the clock, so that the rehearsal
+# can take tickets whenever CI runs) and the supervisor's first password.
+ALWAYS_OPEN = "\n".join(f'{d} = ["00:00", "23:59"]' for d in
+                        ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+DOCTOR_ROLE = {"server": "server", "kiosk": "kiosk", "board": "display", "box": "button"}
+
+
+# -- the guide ------------------------------------------------------------------------
+
+def fill_values(host: rig.Host) -> dict[str, str]:
+    """The values a technician fills in, as this host's own."""
+    values = {"SERVER": BY_NAME["server"].addr, "PRINTER": BY_NAME["printer"].addr,
+              "STICK": rig.STICK, "LAN": f"{rig.NET}.0/24", "SITE": SITE_ID}
+    if host.device:
+        values["DEVICE"] = host.device
+    if host.counter:
+        values["COUNTER"] = str(host.counter)
+    return values
+
+
+def prepare_stick(stick: Path) -> None:
+    """The office's own preparation: its site file and the supervisor's first password."""
+    example = (rig.REPO / "server" / "sites" / "example.toml").read_text()
+    lines, out, in_hours = example.splitlines(), [], False
+    for ln in lines:
+        if ln.startswith("["):
+            in_hours = ln.split("#")[0].strip() == "[hours]"
+            out.append(ln)
+            if in_hours:
+                out.append(ALWAYS_OPEN)
+            continue
+        if not in_hours:
+            out.append(ln)
+    site = "\n".join(out) + "\n"
+    if f'site_id = "{SITE_ID}"' not in site:
+        raise RehearsalFailed(f"the example site file no longer has site_id {SITE_ID!r}")
+    (stick / "site.toml").write_text(site)
+    (stick / "supervisor.password").write_text("rehearsal-supervisor-2026\n")
+
+
+def run_guide() -> int:
+    """Every shell block of DEPLOY.md, in order, on the host(s) it names."""
+    blocks = guide.load()
+    done = 0
+    for block in blocks:
+        places = [h for h in HOSTS if h.kind in block.run_on]
+        per = [h for h in HOSTS if h.kind in block.values_from]
+        jobs = [(place, source) for source in per
+                for place in (places if block.run_on != block.values_from else [source])]
+        log(f"DEPLOY.md line {block.line} ({block.target}): "
+            f"{', '.join(sorted({p.name for p, _ in jobs}))}")
+        # The same block on several hosts at once (as several technicians would);
+        # a block run once per device on one host runs those one after another.
+        parallel = len({p.name for p, _ in jobs}) == len(jobs)
+        with ThreadPoolExecutor(max_workers=len(jobs) if parallel else 1) as pool:
+            futures = [pool.submit(_run_block, block, place, source) for place, source in jobs]
+            for f in futures:
+                f.result()
+        done += 1
+    if done != len(blocks):
+        raise RehearsalFailed(f"only {done} of {len(blocks)} DEPLOY.md blocks ran")
+    log(f"DEPLOY.md: all {done} shell blocks ran")
+    return done
+
+
+def _run_block(block: guide.Block, place: rig.Host, source: rig.Host) -> None:
+    script = block.for_host(fill_values(source))
+    try:
+        run_in(place, script, timeout=600)
+    except RehearsalFailed as exc:
+        raise RehearsalFailed(f"DEPLOY.md line {block.line} failed on {place.name}"
+                              f" (values of {source.name}): {exc}") from None
+
+
+# -- what differs from a real office (after the guide) ------------------------------
+
+def rehearsal_parts() -> None:
+    """Headless screens, mock-pin boxes, the board's sound to a file; the printer host."""
+    printer = BY_NAME["printer"]
+    run_in(printer, f"""
+cat > /etc/systemd/system/rehearsal-printer.service <<'EOF'
+[Unit]
+Description=Rehearsal network receipt printer (ESC/POS on port 9100, decoded)
+[Service]
+ExecStart=/usr/bin/python3 {HELPERS}/printer_host.py --host 0.0.0.0 --port 9100 --log {PRINTS}
+StateDirectory=rehearsal-printer
+Restart=always
+[Install]
+WantedBy=multi-user.target
+EOF
+systemctl daemon-reload
+systemctl enable --now rehearsal-printer.service
+""")
+    headless = (rig.REPO / "systemd" / "lalopa-screen-headless.conf").read_text()
+    for name, unit in (("kiosk", "lalopa-kiosk"), ("board", "lalopa-display")):
+        extra = ""
+        if name == "board":
+            extra = (f"[Service]\nEnvironment=SDL_AUDIODRIVER=disk "
+                     f"SDL_DISKAUDIOFILE={BOARD_AUDIO}\n")
+        run_in(BY_NAME[name], f"""
+mkdir -p /etc/systemd/system/{unit}.service.d
+cat > /etc/systemd/system/{unit}.service.d/headless.conf <<'EOF'
+{headless}
+EOF
+cat > /etc/systemd/system/{unit}.service.d/rehearsal.conf <<'EOF'
+{extra}
+EOF
+""")
+    board_conf = "/etc/lalopa/sway/display.conf"
+    run_in(BY_NAME["board"], f"""
+sed -i 's#^exec \\(.*lalopa display run [^;]*\\);#exec \\1 --call-log {CALL_LOG};#' {board_conf}
+grep -q -- '--call-log {CALL_LOG}' {board_conf}
+systemctl daemon-reload
+systemctl restart lalopa-display.service
+""")
+    run_in(BY_NAME["kiosk"], "systemctl daemon-reload; systemctl restart lalopa-kiosk.service")
+    for box in (h for h in HOSTS if h.kind == "box"):
+        run_in(box, f"""
+mkdir -p /etc/systemd/system/lalopa-button.service.d
+cat > /etc/systemd/system/lalopa-button.service.d/rehearsal.conf <<'EOF'
+[Service]
+Environment=GPIOZERO_PIN_FACTORY=mock
+ExecStart=
+ExecStart={LALOPA} button run --config /etc/lalopa/button.toml --press-socket /run/lalopa-button/press.sock
+RuntimeDirectory=lalopa-button
+EOF
+systemctl daemon-reload
+systemctl restart lalopa-button.service
+""")
+
+
+# -- checks --------------------------------------------------------------------------
+
+def check_units(hosts=HOSTS, timeout: float = 90) -> None:
+    for host in hosts:
+        units = UNITS[host.kind]
+
+        def probe(host=host, units=units):
+            res = run_in(host, "systemctl is-active " + " ".join(units), check=False, timeout=15)
+            states = res.stdout.split()
+            return states if states and all(s == "active" for s in states) else None
+        try:
+            wait_until(f"{host.name}: {' '.join(units)} active", probe, timeout)
+        except RehearsalFailed as exc:
+            status = run_in(host, "systemctl --no-pager status " + " ".join(units)
+                            + " 2>&1 | tail -40; journalctl --no-pager -n 40 -u "
+                            + " -u ".join(units), check=False, timeout=20).stdout
+            raise RehearsalFailed(f"{exc}\n{status}") from None
+    log("units: every lalopa unit is active on " + ", ".join(h.name for h in hosts))
+
+
+def doctor(host: rig.Host) -> tuple[int, str]:
+    role = DOCTOR_ROLE[host.kind]
+    res = run_in(host, f"lalopa doctor --role {role}", check=False, timeout=120)
+    return res.returncode, res.stdout + res.stderr
+
+
+def check_doctor_passes() -> None:
+    for host in HOSTS:
+        if host.kind == "printer":
+            continue
+        code, out = doctor(host)
+        if code != 0:
+            raise RehearsalFailed(f"{host.name}: lalopa doctor fails on the good site:\n{out}")
+    log("doctor: passes on server, kiosk, board and both boxes")
+
+
+def printed_jobs() -> list[dict]:
+    res = run_in(BY_NAME["printer"], f"cat {PRINTS} 2>/dev/null || true", timeout=15)
+    return [json.loads(ln) for ln in res.stdout.splitlines() if ln.strip()]
+
+
+def take_ticket_at_kiosk() -> dict:
+    """A scripted resident taps the running kiosk on its (headless) screen once."""
+    kiosk = BY_NAME["kiosk"]
+    conf = "/etc/lalopa/sway/kiosk.conf"
+    before = len(printed_jobs())
+    # A runtime drop-in (gone at the next boot) starts the same kiosk with one scripted tap.
+    run_in(kiosk, f"""
+sed 's#^exec \\(.*lalopa kiosk run [^;]*\\);#exec \\1 --demo-taps 1;#' {conf} > /run/rehearsal-kiosk.conf
+grep -q -- '--demo-taps 1' /run/rehearsal-kiosk.conf
+mkdir -p /run/systemd/system/lalopa-kiosk.service.d
+cat > /run/systemd/system/lalopa-kiosk.service.d/taps.conf <<'EOF'
+[Service]
+ExecStart=
+ExecStart=/usr/bin/sway --config /run/rehearsal-kiosk.conf
+EOF
+systemctl daemon-reload
+systemctl restart lalopa-kiosk.service
+""")
+    since = run_in(kiosk, "systemctl show -p ActiveEnterTimestampMonotonic --value lalopa-kiosk",
+                   timeout=15).stdout.strip()
+
+    def confirmed():
+        out = run_in(kiosk, "journalctl -u lalopa-kiosk -o cat --no-pager", timeout=20).stdout
+        lines = [ln for ln in out.splitlines() if '"demo_ticket"' in ln]
+        return json.loads(lines[-1][lines[-1].index("{"):])["demo_ticket"] if lines else None
+    try:
+        ticket = wait_until("the kiosk to confirm a ticket taken on its screen", confirmed, 90)
+    finally:
+        run_in(kiosk, "rm -rf /run/systemd/system/lalopa-kiosk.service.d; systemctl daemon-reload",
+               timeout=15)
+    del since
+    job = wait_until(f"the network printer to print {ticket.get('number')}",
+                     lambda: next((j for j in printed_jobs()[before:]
+                                   if ticket["number"] in json.dumps(j)), None), 60)
+    return {"ticket": ticket, "job": job}
+
+
+def check_ticket_printed(taken: dict) -> None:
+    ticket, job = taken["ticket"], taken["job"]
+    text = "\n".join(job.get("lines", []))
+    qrs = job.get("qr", [])
+    problems = []
+    if ticket["number"] not in text:
+        problems.append(f"number {ticket['number']} not in the printed text")
+    if not any(ticket.get("token", "~") in q for q in qrs):
+        problems.append(f"no QR code with the ticket's status link (QR: {qrs})")
+    if not any(w in text.lower() for w in ("syarat", "requirements")):
+        problems.append("no requirements on the ticket")
+    if job.get("unknown"):
+        problems.append(f"the printer met commands it does not know: {job['unknown']}")
+    if problems:
+        raise RehearsalFailed("printed ticket: " + "; ".join(problems) + f"\n{text}")
+    log(f"kiosk: {ticket['number']} taken on the screen, printed with its QR and requirements")
+
+
+def press(box: rig.Host, button: str) -> None:
+    run_in(box, f"{LALOPA} button press --socket /run/lalopa-button/press.sock {button}",
+           timeout=30)
+
+
+def board_calls() -> list[dict]:
+    res = run_in(BY_NAME["board"], f"cat {CALL_LOG} 2>/dev/null || true", timeout=15)
+    return [json.loads(ln) for ln in res.stdout.splitlines() if ln.strip()]
+
+
+def check_call(box: rig.Host, number: str) -> dict:
+    """A press of NEXT on ``box`` calls ``number``: the board shows it and speaks it."""
+    board = BY_NAME["board"]
+    audio_before = int(run_in(board, f"stat -c %s {BOARD_AUDIO} 2>/dev/null || echo 0",
+                              timeout=15).stdout.strip() or 0)
+    press(box, "next")
+    call = wait_until(f"the board to call {number} at counter {box.counter}",
+                      lambda: next((c for c in board_calls() if c.get("ticket") == number
+                                    and c.get("counter") == box.counter), None), 60)
+    if not call.get("spoken"):
+        raise RehearsalFailed(f"board: {number} was shown but not announced: {call}")
+    # The announcement reached the sound output: non-silent samples after the call.
+    res = run_in(board, f"""{PY} - <<'EOF'
+import array, sys
+with open("{BOARD_AUDIO}", "rb") as f:
+    f.seek({audio_before})
+    data = f.read()
+samples = array.array("h", data[: len(data) // 2 * 2])
+print(max((abs(s) for s in samples), default=0))
+EOF""", timeout=60)
+    peak = int(res.stdout.strip() or 0)
+    if peak < 500:
+        raise RehearsalFailed(f"board: the call of {number} made no sound (peak {peak})")
+    log(f"box {box.name}: NEXT called {number}; board showed and announced it (peak {peak})")
+    return call
+
+
+def ticket_flow(box: rig.Host) -> None:
+    taken = take_ticket_at_kiosk()
+    check_ticket_printed(taken)
+    check_call(box, taken["ticket"]["number"])
+
+
+def check_reboots(stick, wheels) -> None:
+    t0 = time.monotonic()
+    for host in HOSTS:
+        rig.reboot(host, stick, wheels)
+    check_units(HOSTS, timeout=120)
+    log(f"reboot: every host rebooted and came back by itself ({time.monotonic() - t0:.0f} s)")
+
+
+def check_server_kill() -> None:
+    """Kill the server host's processes mid-stream: no acknowledged ticket is lost."""
+    kiosk, server = BY_NAME["kiosk"], BY_NAME["server"]
+    stream = threading.Thread(target=lambda: results.append(run_in(
+        kiosk, f"{PY} {HELPERS}/onhost.py stream --config /etc/lalopa/kiosk.toml "
+               f"--count 40 --pace 0.25 --out /root/acked.jsonl", timeout=300, check=False)))
+    results: list = []
+    stream.start()
+    wait_until("the first acknowledged tickets", lambda: int(run_in(
+        kiosk, "wc -l < /root/acked.jsonl 2>/dev/null || echo 0", timeout=15).stdout) >= 8, 60, 0.3)
+    run_in(server, "systemctl kill -s KILL lalopa-server.service mosquitto.service", timeout=15)
+    stream.join(timeout=320)
+    res = results[0] if results else None
+    if res is None or res.returncode != 0:
+        raise RehearsalFailed("ticket stream across the server kill failed:\n"
+                              + (res.stdout + res.stderr if res else "no result"))
+    check = run_in(kiosk, f"{PY} {HELPERS}/onhost.py verify --config /etc/lalopa/kiosk.toml "
+                          f"--acked /root/acked.jsonl", timeout=120, check=False)
+    if check.returncode != 0:
+        raise RehearsalFailed("after the server kill: " + check.stdout + check.stderr)
+    check_units([server])
+    log("server kill: " + check.stdout.strip())
+
+
+def check_watchdog() -> None:
+    """SIGSTOP the server's main process: systemd's watchdog restarts it."""
+    server = BY_NAME["server"]
+    pid = run_in(server, "systemctl show -p MainPID --value lalopa-server", timeout=15).stdout.strip()
+    if pid in ("", "0"):
+        raise RehearsalFailed("lalopa-server has no main process")
+    t0 = time.monotonic()
+    run_in(server, f"kill -STOP {pid}", timeout=15)
+
+    def restarted():
+        now = run_in(server, "systemctl show -p MainPID --value lalopa-server; "
+                             "systemctl is-active lalopa-server || true", timeout=15).stdout.split()
+        return now if now and now[0] not in ("0", pid) and now[-1] == "active" else None
+    wait_until("the watchdog to restart the hung server", restarted, 120, 2)
+    log(f"watchdog: the hung server (pid {pid}) was restarted after {time.monotonic() - t0:.0f} s")
+
+
+INJECTIONS = []   # (name, host, break script, repair script, words the doctor must say)
+
+
+def injection(name: str, host: str, role_check: str, *, brk: str, fix: str):
+    INJECTIONS.append((name, host, role_check, brk, fix))
+
+
+injection("printer is a file", "kiosk", "printer",
+          brk="cp /etc/lalopa/kiosk.toml /root/kiosk.toml.good && "
+              "sed -i 's/^backend *=.*/backend = \"file\"/' /etc/lalopa/kiosk.toml",
+          fix="cp /root/kiosk.toml.good /etc/lalopa/kiosk.toml")
+injection("printer unreachable", "printer", "printer",
+          brk="systemctl stop rehearsal-printer.service",
+          fix="systemctl start rehearsal-printer.service")
+injection("server URL unreachable", "server", "server",
+          brk="systemctl stop lalopa-server.service",
+          fix="systemctl start lalopa-server.service")
+injection("token refused", "kiosk", "token",
+          brk="f=$(grep -Po '^token_file *= *\"\\K[^\"]+' /etc/lalopa/kiosk.toml); "
+              "cp \"$f\" /root/token.good; echo not-a-real-token > \"$f\"",
+          fix="f=$(grep -Po '^token_file *= *\"\\K[^\"]+' /etc/lalopa/kiosk.toml); "
+              "cp /root/token.good \"$f\"")
+injection("no audio device", "board", "audio",
+          brk="mkdir -p /root/away && mv /etc/systemd/system/lalopa-display.service.d/rehearsal.conf "
+              "/root/away/",
+          fix="mv /root/away/rehearsal.conf /etc/systemd/system/lalopa-display.service.d/")
+injection("broker password unreadable", "box-01", "broker",
+          brk="f=$(grep -Po '^password_file *= *\"\\K[^\"]+' /etc/lalopa/button.toml); "
+              "stat -c %a \"$f\" > /root/mode.good; chmod 0600 \"$f\"; chown root:root \"$f\"",
+          fix="f=$(grep -Po '^password_file *= *\"\\K[^\"]+' /etc/lalopa/button.toml); "
+              "chmod $(cat /root/mode.good) \"$f\"; chown root:lalopa \"$f\"")
+
+
+def check_doctor_finds_faults() -> None:
+    """Each real misconfiguration: doctor exits non-zero and says what to do, ID then EN."""
+    watch = {"kiosk": BY_NAME["kiosk"], "printer": BY_NAME["kiosk"], "server": BY_NAME["kiosk"],
+             "board": BY_NAME["board"], "box-01": BY_NAME["box-01"]}
+    for name, where, _what, brk, fix in INJECTIONS:
+        run_in(BY_NAME[where], brk, timeout=30)
+        try:
+            host = watch[where]
+            code, out = doctor(host)
+            failed = [ln for ln in out.splitlines() if "GAGAL" in ln]
+            if code == 0 or not failed:
+                raise RehearsalFailed(f"doctor on {host.name} passes with '{name}':\n{out}")
+            if not any(" / " in ln for ln in failed):
+                raise RehearsalFailed(f"doctor on {host.name} ('{name}') does not say what to "
+                                      f"do in Indonesian and English:\n{out}")
+            log(f"doctor finds '{name}' on {host.name}: {failed[0].strip()[:110]}")
+        finally:
+            run_in(BY_NAME[where], fix, timeout=30)
+    check_clock_unset()
+    check_units(HOSTS)
+
+
+def check_clock_unset() -> None:
+    """A clock before the build date (a Pi without RTC after a power cut): doctor says so."""
+    box = BY_NAME["box-02"]
+    res = run_in(box, "faketime '2001-01-01 08:00:00' lalopa doctor --role button",
+                 check=False, timeout=120)
+    out = res.stdout + res.stderr
+    line = next((ln for ln in out.splitlines() if "GAGAL" in ln and "clock" in ln.lower()), None)
+    if res.returncode == 0 or line is None:
+        raise RehearsalFailed(f"doctor on {box.name} passes with an unset clock:\n{out}")
+    log(f"doctor finds 'clock unset' on {box.name}: {line.strip()[:110]}")
+
+
+def screenshots() -> None:
+    SHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    for name, file in (("kiosk", "kiosk.png"), ("board", "board.png")):
+        host = BY_NAME[name]
+        run_in(host, "sock=$(ls /run/lalopa-screen/wayland-* | grep -v lock | head -1); "
+                     "XDG_RUNTIME_DIR=/run/lalopa-screen WAYLAND_DISPLAY=$(basename $sock) "
+                     "runuser -u lalopa -- env XDG_RUNTIME_DIR=/run/lalopa-screen "
+                     "WAYLAND_DISPLAY=$(basename $sock) grim /tmp/shot.png", timeout=60)
+        src = rig.host_dir(host) / "root" / "tmp" / "shot.png"
+        (SHOTS_DIR / file).write_bytes(src.read_bytes())
+    log(f"screenshots: {SHOTS_DIR}/kiosk.png, board.png")
+
+
+# -- the run ---------------------------------------------------------------------------
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="rehearse", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--shots", action="store_true", help="grim screenshots into docs/rehearsal/")
+    args = ap.parse_args(argv)
+    if os.geteuid() != 0:
+        print("the rehearsal boots containers and makes a bridge: run it as root", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    t0 = time.monotonic()
+    rig.ensure_host_tools()
+    rig.teardown()               # whatever an earlier, killed run left behind
+    try:
+        base, wheels = rig.base_image(), rig.wheelhouse()
+        rig.RUN.mkdir(parents=True)
+        stick = rig.RUN / "stick"
+        rig.source_snapshot(stick / "lalopa")
+        prepare_stick(stick)
+        rig.bridge_up()
+        for host in HOSTS:
+            rig.prepare_host(host, base)
+            rig.boot(host, stick, wheels)
+        for host in HOSTS:
+            rig.wait_booted(host)
+        log(f"booted {len(HOSTS)} hosts on {rig.BRIDGE} ({rig.NET}.0/24)")
+        run_guide()
+        rehearsal_parts()
+        check_units()
+        check_doctor_passes()
+        ticket_flow(BY_NAME["box-01"])
+        if args.shots:
+            screenshots()
+        check_doctor_finds_faults()
+        check_server_kill()
+        check_watchdog()
+        check_reboots(stick, wheels)
+        ticket_flow(BY_NAME["box-02"])
+    except RehearsalFailed as exc:
+        log(f"FAILED after {time.monotonic() - t0:.0f} s:\n{exc}")
+        return 1
+    except BaseException as exc:      # interrupted or a harness bug: still tear down
+        log(f"ABORTED after {time.monotonic() - t0:.0f} s: {exc!r}")
+        raise
+    finally:
+        rig.teardown()
+    log(f"PASSED in {time.monotonic() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
