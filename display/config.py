@@ -15,6 +15,11 @@ from broker.protocol import ID_RE, SITE_RE
 from .words import READINGS
 
 
+# Where an installed board keeps its broker password: `lalopa install` writes this file and
+# sets this path in /etc/lalopa/display.toml.
+BUS_PASSWORD_FILE = "/etc/lalopa/display.mqtt-password"
+
+
 class DisplayConfigError(ValueError):
     """The config file is wrong; the message says what to fix (Indonesian, then English)."""
 

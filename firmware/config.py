@@ -19,6 +19,10 @@ from pathlib import Path
 
 from broker.protocol import ID_RE, SITE_RE
 
+# Where an installed box keeps its broker password: `lalopa install` writes this file and
+# sets this path in /etc/lalopa/button.toml.
+BUS_PASSWORD_FILE = "/etc/lalopa/button.mqtt-password"
+
 # A command id is "<device>.<nonce>.<counter>.<seq>" and must fit ID_RE (64 chars).
 MAX_DEVICE_LEN = 32
 

@@ -11,6 +11,11 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+# Where an installed kiosk keeps its secrets: `lalopa install` writes these files and sets
+# these paths in /etc/lalopa/kiosk.toml; `lalopa doctor` reads them back from there.
+TOKEN_FILE = "/etc/lalopa/kiosk.token"
+BUS_PASSWORD_FILE = "/etc/lalopa/kiosk.mqtt-password"
+
 BACKENDS = ("none", "dummy", "file", "network", "usb", "serial")
 PAPER_BACKENDS = ("network", "usb", "serial", "dummy")
 PAPER_PROFILES = {58: "POS-5890", 80: "TM-T20II"}

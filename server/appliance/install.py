@@ -10,12 +10,15 @@ nothing and says so.
 
 Example::
 
-    sudo /opt/lalopa/venv/bin/lalopa install --role kiosk --token-file kiosk.token
+    sudo lalopa install --role kiosk --device kiosk-1 --server 192.168.1.10 \\
+        --printer network:192.168.1.50 --token-file kiosk-1.token \\
+        --mqtt-password-file kiosk-1.mqtt-password
     lalopa install --role server --root /tmp/stage      # plan only, files in /tmp/stage
 """
 from __future__ import annotations
 
 import argparse
+import grp
 import hashlib
 import json
 import os
@@ -26,6 +29,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .roleconfig import (RoleConfigError, ServerAddress, bus_password_file, installed_config,
+                         parse_printer, parse_server, token_file)
 from .screen import SCREEN_APT, SCREEN_GROUPS, SCREEN_ROLES, sway_config, sway_config_path
 
 ROLES = ("server", "kiosk", "display", "button")
@@ -34,6 +39,12 @@ UNITS = REPO / "systemd"
 SERVICE_USER = "lalopa"
 VENV = "/opt/lalopa/venv"
 LEDGER = "/var/lib/lalopa-install/ledger.json"
+# The guide's `lalopa ...` commands find the venv's script here.
+PATH_LINK = "/usr/local/bin/lalopa"
+# The server's own broker password, as lalopa-server.service passes it (--mqtt-password-file).
+SERVER_BUS_PASSWORD_FILE = "/etc/lalopa/mqtt-password"
+# Secrets: root may write, the service user's group may read, nobody else sees them.
+SECRET_MODE = 0o640
 BROKER_PASSWD = "/etc/mosquitto/lalopa.passwd"
 BROKER_ACL = "/etc/mosquitto/lalopa.acl"
 
@@ -85,10 +96,13 @@ class Installer:
 
     def __init__(self, role: str, root: Path, runner: Runner, *,
                  token: str | None = None, mqtt_password: str | None = None,
-                 source: str | None = None, out=print):
+                 source: str | None = None, out=print, device: str | None = None,
+                 server: ServerAddress | None = None, counter: int | None = None,
+                 printer: dict | None = None):
         self.role, self.root, self.runner = role, root, runner
         self.token, self.out = token, out
         self.mqtt_password = mqtt_password
+        self.device, self.server, self.counter, self.printer = device, server, counter, printer
         self.source = source or str(REPO)
         self.changes = 0
         self.units_changed = False
@@ -148,6 +162,7 @@ class Installer:
         self.packages()
         self.service_user()
         self.venv()
+        self.path_link()
         self.config()
         self.credentials()
         if self.role == "kiosk":
@@ -200,48 +215,67 @@ class Installer:
                      [VENV + "/bin/pip", "install", "--upgrade",
                       f"{self.source}[{extra[self.role]}]"])
 
+    def path_link(self) -> None:
+        """/usr/local/bin/lalopa -> the venv's script, so `sudo lalopa ...` is found."""
+        link, target = self.path(PATH_LINK), VENV + "/bin/lalopa"
+        if link.is_symlink() and os.readlink(link) == target:
+            self.report("unchanged", PATH_LINK)
+            return
+        verb = "updated" if link.is_symlink() or link.exists() else "created"
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(target)
+        self.report(verb, f"{PATH_LINK} -> {target}")
+
     def config(self) -> None:
         example, name = EXAMPLES[self.role]
-        src = REPO / example
-        if not src.exists():
-            self.out(f"{'missing':10} {example} (not shipped yet: write /etc/lalopa/{name} by hand)")
+        target = f"/etc/lalopa/{name}"
+        p = self.path(target)
+        # The site's own edits win: only the keys given to the installer are set.
+        text = p.read_text() if p.exists() else (REPO / example).read_text()
+        if self.role == "server":
+            self.write(target, text, 0o644, keep=True)
             return
-        # The site's own edits win: an existing config is never overwritten.
-        self.write(f"/etc/lalopa/{name}", src.read_text(), 0o644, keep=True)
+        login = bool(self.mqtt_password) or self.path(bus_password_file(self.role)).exists()
+        text = installed_config(self.role, text, device=self.device, server=self.server,
+                                counter=self.counter, printer=self.printer, bus_login=login)
+        self.write(target, text, 0o644)
+        self._config_todos(target, tomllib.loads(text))
 
-    def _configured(self, table: str, key: str, default: str) -> str:
-        """A path named in the installed config (e.g. [server] token_file)."""
-        p = self.path(f"/etc/lalopa/{EXAMPLES[self.role][1]}")
-        try:
-            data = tomllib.loads(p.read_text()) if p.exists() else {}
-        except tomllib.TOMLDecodeError:
-            data = {}
-        value = data.get(table, {}).get(key)
-        return value if isinstance(value, str) and value.startswith("/") else default
+    def _config_todos(self, target: str, data: dict) -> None:
+        """Name what the installed config still lacks, and the option that sets it."""
+        if data.get("bus", {}).get("host", "127.0.0.1") in ("127.0.0.1", "localhost"):
+            self.out(f"{'todo':10} {target}: alamat server belum diisi / server address not set: "
+                     "re-run with --server 192.168.1.10 (the server's address)")
+        if self.role == "kiosk" and data.get("printer", {}).get("backend", "none") == "none":
+            self.out(f"{'todo':10} {target}: printer belum diisi / no printer set (tickets are "
+                     "not printed): re-run with --printer network:IP or --printer usb:VID:PID")
 
     def credentials(self) -> None:
         self.path("/etc/lalopa").mkdir(parents=True, exist_ok=True)
         if self.role == "server":
             return self._server_broker_user()
         secrets_ = []
-        mqtt = self._configured("bus", "password_file", f"/etc/lalopa/{self.role}.mqtt-password")
+        mqtt = bus_password_file(self.role)
         secrets_.append(self._secret(mqtt, self.mqtt_password, "MQTT password",
                                      f"on the server run 'lalopa broker add-device --role "
-                                     f"{self.role} --device ID --site SITE', then re-run with "
-                                     f"--mqtt-password-file and set [bus] username/password_file"))
-        if self.role == "kiosk":  # only the kiosk talks HTTP with a device token
-            token = self._configured("server", "token_file", "/etc/lalopa/kiosk.token")
+                                     f"{self.role} --device ID --site SITE --password-out "
+                                     f"ID.mqtt-password', then re-run with --mqtt-password-file"))
+        token = token_file(self.role)
+        if token:  # only the kiosk talks HTTP with a device token
             secrets_.append(self._secret(token, self.token, "device token",
                                          "on the server run 'lalopa token add --role kiosk "
-                                         "--device ID', then re-run with --token-file"))
+                                         "--device ID --out ID.token', then re-run with "
+                                         "--token-file ID.token"))
         self._group_owned([f for f in secrets_ if f])
 
     def _secret(self, target: str, value: str | None, what: str, howto: str) -> str | None:
         """Write a secret handed to us (0640), keep an existing one, or say what to do."""
         if value:
-            self.write(target, value.strip() + "\n", 0o640)
+            self.write(target, value.strip() + "\n", SECRET_MODE)
         elif self.path(target).exists():
-            self.write(target, "", 0o640, keep=True)
+            self.write(target, "", SECRET_MODE, keep=True)
         else:
             self.out(f"{'todo':10} {target} ({what}): {howto}")
             return None
@@ -250,12 +284,15 @@ class Installer:
     def _server_broker_user(self) -> None:
         """The server's own broker log-in, made by `lalopa broker add-device`."""
         site = self._configured_site_id()
-        target = "/etc/lalopa/mqtt-password"
-        self.command("broker user server",
-                     [VENV + "/bin/lalopa", "broker", "add-device", "--role", "server",
-                      "--device", "server", "--site", site, "--passwd-file", BROKER_PASSWD,
-                      "--acl-file", BROKER_ACL, "--password-out", target],
-                     done=self.path(target).exists())
+        target = SERVER_BUS_PASSWORD_FILE
+        cmd = [VENV + "/bin/lalopa", "broker", "add-device", "--role", "server",
+               "--device", "server", "--site", site, "--passwd-file", BROKER_PASSWD,
+               "--acl-file", BROKER_ACL, "--password-out", target]
+        exists = self.path(target).exists()
+        if not exists and self.ledger.get("broker user server") != _digest(cmd):
+            # add-device writes it 0600 root: its owner and mode are set again after it.
+            self._forget_owner([target])
+        self.command("broker user server", cmd, done=exists)
         self._group_owned([target])
 
     def _configured_site_id(self) -> str:
@@ -266,11 +303,33 @@ class Installer:
             return "dinkes-claim"
 
     def _group_owned(self, files: list[str]) -> None:
-        # Secrets are root:lalopa 0640; chown only matters on a real system.
-        owner = SERVICE_USER
+        """Secrets are root:lalopa 0640: the services (run as lalopa) read them, nobody else."""
         present = [f for f in files if self.path(f).exists() or not self.runner.execute]
-        if present:
-            self.command(f"owner {' '.join(present)}", ["chown", f"root:{owner}", *present])
+        if not present:
+            return
+        if not all(self._secret_ok(f) for f in present):
+            self._forget_owner(present)
+        self.command(f"owner {' '.join(present)}", ["chown", f"root:{SERVICE_USER}", *present])
+        self.command(f"mode {' '.join(present)}", ["chmod", f"{SECRET_MODE:04o}", *present])
+
+    def _forget_owner(self, files: list[str]) -> None:
+        for key in (f"owner {' '.join(files)}", f"mode {' '.join(files)}"):
+            self.ledger.pop(key, None)
+
+    def _secret_ok(self, target: str) -> bool:
+        """Mode 0640 and (on a real system) group lalopa; a missing file is judged later."""
+        p = self.path(target)
+        if not p.exists():
+            return True
+        st = p.stat()
+        if (st.st_mode & 0o777) != SECRET_MODE:
+            return False
+        if self.root != Path("/"):
+            return True
+        try:
+            return st.st_gid == grp.getgrnam(SERVICE_USER).gr_gid
+        except KeyError:
+            return False
 
     def printer_udev(self) -> None:
         if self.write("/etc/udev/rules.d/60-lalopa-printer.rules", PRINTER_UDEV):
@@ -359,7 +418,16 @@ def _digest(cmd: list[str]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lalopa install", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="lalopa install", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Siapkan Raspberry Pi ini untuk satu peran / provision this Raspberry Pi "
+                    "for one role (server, kiosk, display, button).",
+        epilog="examples:\n"
+               "  sudo python3 -m server.appliance.install --role server\n"
+               "  sudo lalopa install --role kiosk --device kiosk-1 --server 192.168.1.10 \\\n"
+               "       --printer network:192.168.1.50 --token-file kiosk-1.token \\\n"
+               "       --mqtt-password-file kiosk-1.mqtt-password\n"
+               "  lalopa install --role display --root /tmp/stage   (plan only)")
     p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--root", default="/", help="install under this directory (default /)")
     p.add_argument("--dry-run", "--no-exec", dest="no_exec", action="store_true",
@@ -368,6 +436,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mqtt-password-file",
                    help="this device's broker password from 'lalopa broker add-device'")
     p.add_argument("--source", help="what pip installs (default: this checkout)")
+    p.add_argument("--server", metavar="ADDRESS",
+                   help="the server's address as devices reach it, e.g. 192.168.1.10 "
+                        "(kiosk, display, button; written into the role's config)")
+    p.add_argument("--device", metavar="ID",
+                   help="this device's id, also its broker user (e.g. kiosk-1, board-1, box-05)")
+    p.add_argument("--counter", type=int, help="button: the counter (loket) number of this box")
+    p.add_argument("--printer", metavar="SPEC",
+                   help="kiosk: network:IP[:PORT], usb:VID:PID (hex, from lsusb), "
+                        "serial:/dev/ttyUSB0, file:/dev/usb/lp0 or none")
     return p
 
 
@@ -380,8 +457,15 @@ def main(argv: list[str]) -> int:
         return 1
     token = Path(args.token_file).read_text() if args.token_file else None
     mqtt = Path(args.mqtt_password_file).read_text() if args.mqtt_password_file else None
+    try:
+        server = parse_server(args.server) if args.server else None
+        printer = parse_printer(args.printer) if args.printer else None
+    except RoleConfigError as exc:
+        print(f"lalopa install: {exc}", file=sys.stderr)
+        return 2
     runner = Runner(execute=execute)
-    installer = Installer(args.role, root, runner, token=token, mqtt_password=mqtt, source=args.source)
+    installer = Installer(args.role, root, runner, token=token, mqtt_password=mqtt, source=args.source,
+                          device=args.device, server=server, counter=args.counter, printer=printer)
     try:
         installer.install()
     except subprocess.CalledProcessError as exc:

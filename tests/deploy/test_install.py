@@ -80,12 +80,12 @@ def test_kiosk_gets_udev_rule_token_and_screen_service(tmp_path):
     inst, _ = _run("kiosk", tmp_path, token="tok-123", mqtt_password="pw-9")
     rule = (tmp_path / "etc/udev/rules.d/60-lalopa-printer.rules").read_text()
     assert 'GROUP="lp"' in rule
-    token = tmp_path / "etc/lalopa/kiosk-1.token"
+    token = tmp_path / "etc/lalopa/kiosk.token"
     assert token.read_text() == "tok-123\n" and stat.S_IMODE(token.stat().st_mode) == 0o640
     mqtt = tmp_path / "etc/lalopa/kiosk.mqtt-password"
     assert mqtt.read_text() == "pw-9\n" and stat.S_IMODE(mqtt.stat().st_mode) == 0o640
     plan = _plan(inst)
-    assert "chown root:lalopa /etc/lalopa/kiosk.mqtt-password /etc/lalopa/kiosk-1.token" in plan
+    assert "chown root:lalopa /etc/lalopa/kiosk.mqtt-password /etc/lalopa/kiosk.token" in plan
     assert any(cmd.startswith("useradd --system") and cmd.endswith(" lalopa") for cmd in plan)
     assert "usermod -aG video,render,input,audio,lp lalopa" in plan
     assert any(cmd.startswith("apt-get install") and " sway grim" in cmd for cmd in plan)
@@ -117,11 +117,13 @@ def test_missing_secrets_are_named_not_invented(tmp_path):
     a 'todo' line says where each comes from, and a later run with them creates the files."""
     _, lines = _run("kiosk", tmp_path)
     todos = [line for line in lines if line.startswith("todo")]
-    assert any("kiosk-1.token" in t and "lalopa token add" in t for t in todos)
+    assert any("kiosk.token" in t and "lalopa token add" in t for t in todos)
     assert any("mqtt-password" in t and "lalopa broker add-device" in t for t in todos)
-    assert not (tmp_path / "etc/lalopa/kiosk-1.token").exists()
+    assert not (tmp_path / "etc/lalopa/kiosk.token").exists()
     inst, lines = _run("kiosk", tmp_path, token="t0k", mqtt_password="pw")
-    assert "created    /etc/lalopa/kiosk-1.token" in lines and inst.changes == 3
+    assert "created    /etc/lalopa/kiosk.token" in lines
+    # the two secrets, their owner and mode, and the config's broker log-in
+    assert "updated    /etc/lalopa/kiosk.toml" in lines and inst.changes == 5
 
 
 def test_button_venv_sees_system_lgpio(tmp_path):
