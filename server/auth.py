@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import hashlib
 import re
 import secrets
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -28,12 +30,26 @@ from server.errors import QueueError
 ROLES = ("admin", "supervisor", "verifier")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 MIN_PASSWORD = 10
-# Rate limit: failures counted over a window, per username and per client address.
+# Failed log-ins are counted over a window, three ways. A stranger's failures only ever
+# lock the stranger: per (account, source) and per source; the account-wide budget
+# (a guess spread over many addresses) does not apply to a browser with the account's
+# device cookie, so the supervisor still logs in at her own desk.
 WINDOW_MS = 15 * 60 * 1000
-MAX_PER_USER = 5
-MAX_PER_IP = 20
+MAX_PER_ACCOUNT_SOURCE = 5
+MAX_PER_SOURCE = 20
+MAX_PER_ACCOUNT = 50
+# argon2id takes 64 MiB and ~0.2 s per check: at most this many run at once (bounded
+# memory on a 1 GiB Pi); a log-in that cannot get a slot within CHECK_WAIT_S is
+# refused with 429 and Retry-After instead of queueing without end.
+CHECKS_AT_ONCE = 2
+CHECK_WAIT_S = 1.0
+BUSY_RETRY_S = 2
+DEVICE_COOKIE = "lalopa_device"
+DEVICE_COOKIE_DAYS = 365
 
 _hasher = PasswordHasher()
+_checks = threading.BoundedSemaphore(CHECKS_AT_ONCE)
+_dummy: list[str] = []  # a hash to verify against for unknown users (same time, same memory)
 
 
 class AuthError(QueueError):
@@ -55,9 +71,19 @@ def bad_login() -> AuthError:
 
 
 def rate_limited() -> AuthError:
-    return _err("rate_limited", 429,
-                "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam 15 menit.",
-                "Too many failed log-ins. Try again in 15 minutes.")
+    err = _err("rate_limited", 429,
+               "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam 15 menit.",
+               "Too many failed log-ins. Try again in 15 minutes.")
+    err.retry_after = WINDOW_MS // 1000
+    return err
+
+
+def busy() -> AuthError:
+    err = _err("login_busy", 429,
+               f"Server sedang memeriksa log-in lain. Coba lagi dalam {BUSY_RETRY_S} detik.",
+               f"The server is checking other log-ins. Try again in {BUSY_RETRY_S} seconds.")
+    err.retry_after = BUSY_RETRY_S
+    return err
 
 
 def check_username(username: str) -> str:
@@ -82,6 +108,7 @@ class UserStore:
     def __init__(self, db: Database, now_ms=lambda: int(time.time() * 1000)):
         self.db = db
         self.now_ms = now_ms
+        _dummy_hash()  # made once per process, before any log-in is timed
 
     # ------------------------------------------------------------ accounts
     def create(self, username: str, role: str, password: str, counter: int | None = None) -> int:
@@ -104,14 +131,22 @@ class UserStore:
         return self.db.write(insert)
 
     def set_password(self, user_id: int, password: str) -> None:
+        """A new password ends every session of that user (a copied cookie dies with it)."""
         digest = _hasher.hash(check_password(password))
-        self.db.write(lambda c: c.execute("UPDATE users SET password_hash = ? WHERE id = ?",
-                                          (digest, user_id)))
+
+        def update(c):
+            c.execute("UPDATE users SET password_hash = ? WHERE id = ?", (digest, user_id))
+            c.execute("DELETE FROM web_sessions WHERE user_id = ?", (user_id,))
+        self.db.write(update)
 
     def set_disabled(self, user_id: int, disabled: bool) -> None:
         value = self.now_ms() if disabled else None
-        self.db.write(lambda c: c.execute("UPDATE users SET disabled_ms = ? WHERE id = ?",
-                                          (value, user_id)))
+
+        def update(c):
+            c.execute("UPDATE users SET disabled_ms = ? WHERE id = ?", (value, user_id))
+            if disabled:
+                c.execute("DELETE FROM web_sessions WHERE user_id = ?", (user_id,))
+        self.db.write(update)
 
     def set_counter(self, user_id: int, counter: int | None) -> None:
         self.db.write(lambda c: c.execute("UPDATE users SET counter = ? WHERE id = ?",
@@ -130,32 +165,51 @@ class UserStore:
                                       "AND disabled_ms IS NULL").fetchone()[0]
 
     # ------------------------------------------------------------ log-in
-    def authenticate(self, username: str, password: str, ip: str) -> dict:
-        """The user for a correct log-in; else AuthError (bad_login or rate_limited).
+    def authenticate(self, username: str, password: str, ip: str, device: str | None = None) -> dict:
+        """The user for a correct log-in; else AuthError (bad_login, rate_limited, login_busy).
 
-        Failures are stored, so the limit survives a restart. A rate-limited
-        attempt is refused before the password is checked (no oracle)."""
-        username = (username or "").strip().lower()
-        if self._too_many(username, ip):
+        ``ip`` is the client's address, ``device`` the value of its device cookie.
+        Failures are stored, so the limits survive a restart. A limited attempt is refused
+        before any password is checked; the limits are read again once a check slot is
+        held, so a burst of parallel guesses cannot slip past them. An unknown or disabled
+        name costs the same argon2 check as a known one: the answer time tells nothing."""
+        username = (username or "").strip().lower()[:64]
+        known = self._known_device(username, device)
+        if self._too_many(username, ip, known):
             raise rate_limited()
-        row = self.db.read().execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
-        if row is None or row["disabled_ms"] is not None or not _verify(row["password_hash"], password):
-            self._record_failure(username, ip)
+        if not _checks.acquire(timeout=CHECK_WAIT_S):
+            raise busy()
+        try:
+            if self._too_many(username, ip, known):
+                raise rate_limited()
+            row = self.db.read().execute("SELECT * FROM users WHERE username = ?",
+                                         (username,)).fetchone()
+            digest = row["password_hash"] if row is not None else _dummy_hash()
+            ok = _verify(digest, password) and row is not None and row["disabled_ms"] is None
+            if not ok:  # recorded while the slot is held: the next check already sees it
+                self._record_failure(username, ip)
+        finally:
+            _checks.release()
+        if not ok:
             raise bad_login()
-        self.db.write(lambda c: c.execute("DELETE FROM login_failures WHERE scope = 'user' AND key = ?",
-                                          (username,)))
+        self.db.write(lambda c: c.execute("DELETE FROM login_failures WHERE scope = 'pair' AND key = ?",
+                                          (_pair(username, ip),)))
         if _hasher.check_needs_rehash(row["password_hash"]):
-            self.set_password(row["id"], password)
+            new = _hasher.hash(password)  # same password: the sessions stay
+            self.db.write(lambda c: c.execute("UPDATE users SET password_hash = ? WHERE id = ?",
+                                              (new, row["id"])))
         return _public(row)
 
-    def _too_many(self, username: str, ip: str) -> bool:
+    def _too_many(self, username: str, ip: str, known_device: bool) -> bool:
         since = self.now_ms() - WINDOW_MS
         conn = self.db.read()
 
         def count(scope, key):
             return conn.execute("SELECT COUNT(*) FROM login_failures WHERE scope = ? AND key = ?"
                                 " AND at_ms > ?", (scope, key, since)).fetchone()[0]
-        return count("user", username) >= MAX_PER_USER or count("ip", ip) >= MAX_PER_IP
+        return (count("pair", _pair(username, ip)) >= MAX_PER_ACCOUNT_SOURCE
+                or count("ip", ip) >= MAX_PER_SOURCE
+                or (not known_device and count("user", username) >= MAX_PER_ACCOUNT))
 
     def _record_failure(self, username: str, ip: str) -> None:
         now = self.now_ms()
@@ -163,8 +217,92 @@ class UserStore:
         def record(conn):
             conn.execute("DELETE FROM login_failures WHERE at_ms < ?", (now - WINDOW_MS,))
             conn.executemany("INSERT INTO login_failures (scope, key, at_ms) VALUES (?, ?, ?)",
-                             [("user", username, now), ("ip", ip, now)])
+                             [("user", username, now), ("ip", ip, now),
+                              ("pair", _pair(username, ip), now)])
         self.db.write(record)
+
+    # ------------------------------------------------------------ known devices
+    def remember_device(self, username: str, device: str | None) -> str:
+        """The device cookie value for a browser that just logged in as ``username``."""
+        if self._known_device(username, device):
+            return device
+        token = secrets.token_urlsafe(24)
+        self.db.write(lambda c: c.execute(
+            "INSERT INTO login_devices (token_hash, username, created_ms) VALUES (?, ?, ?)",
+            (_digest(token), username, self.now_ms())))
+        return token
+
+    def _known_device(self, username: str, device: str | None) -> bool:
+        if not device or len(device) > 64:
+            return False
+        return self.db.read().execute(
+            "SELECT 1 FROM login_devices WHERE token_hash = ? AND username = ?",
+            (_digest(device), username)).fetchone() is not None
+
+
+class SessionStore:
+    """Server-side web sessions: the cookie holds a random id, the row says if it lives.
+
+    ``check`` enforces the idle and absolute expiry; ``revoke`` ends one session
+    (log-out), ``UserStore.set_password`` ends all of a user's sessions."""
+
+    SEEN_WRITE_MS = 30 * 1000  # refresh seen_ms at most this often (one write, not one per request)
+
+    def __init__(self, db: Database, now_ms=lambda: int(time.time() * 1000)):
+        self.db = db
+        self.now_ms = now_ms
+
+    def create(self, user_id: int, source: str | None, absolute_s: int) -> str:
+        sid = secrets.token_urlsafe(32)
+        now = self.now_ms()
+
+        def insert(c):
+            c.execute("DELETE FROM web_sessions WHERE created_ms < ?", (now - absolute_s * 1000,))
+            c.execute("INSERT INTO web_sessions (id_hash, user_id, source, created_ms, seen_ms)"
+                      " VALUES (?, ?, ?, ?, ?)", (_digest(sid), user_id, source, now, now))
+        self.db.write(insert)
+        return sid
+
+    def check(self, sid: str | None, idle_s: int, absolute_s: int) -> int | None:
+        """The user id of a live session, else None (unknown, revoked or expired)."""
+        if not isinstance(sid, str) or not sid or len(sid) > 64:
+            return None
+        key = _digest(sid)
+        row = self.db.read().execute("SELECT user_id, created_ms, seen_ms FROM web_sessions"
+                                     " WHERE id_hash = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        now = self.now_ms()
+        if now - row["seen_ms"] > idle_s * 1000 or now - row["created_ms"] > absolute_s * 1000:
+            self.db.write(lambda c: c.execute("DELETE FROM web_sessions WHERE id_hash = ?", (key,)))
+            return None
+        if now - row["seen_ms"] > self.SEEN_WRITE_MS:
+            self.db.write(lambda c: c.execute("UPDATE web_sessions SET seen_ms = ? WHERE id_hash = ?",
+                                              (now, key)))
+        return row["user_id"]
+
+    def revoke(self, sid: str | None) -> None:
+        if isinstance(sid, str) and sid:
+            self.db.write(lambda c: c.execute("DELETE FROM web_sessions WHERE id_hash = ?",
+                                              (_digest(sid),)))
+
+    def count(self, user_id: int) -> int:
+        return self.db.read().execute("SELECT COUNT(*) FROM web_sessions WHERE user_id = ?",
+                                      (user_id,)).fetchone()[0]
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def _pair(username: str, ip: str) -> str:
+    return f"{username}\n{ip}"
+
+
+def _dummy_hash() -> str:
+    if not _dummy:
+        _dummy.append(_hasher.hash(secrets.token_urlsafe(16)))
+    return _dummy[0]
 
 
 def _verify(digest: str, password: str) -> bool:

@@ -14,8 +14,10 @@ BODY_TIMEOUT_S = 10       # ... and send some of its body at least this often
 SEND_TIMEOUT_S = 30       # a client that stops reading the answer is dropped
 KEEPALIVE_S = 15          # an idle kept-alive connection is closed after this
 PER_SOURCE_REQUESTS = 8   # requests one address may have in flight at once
-LOGIN_RATE_PER_MIN = 30   # POST /login per address, before any password is checked
-LOGIN_BURST = 10
+# POST /login per address, before any password is checked: a coarse pre-filter only; the
+# server's own per-account and per-source limits (server/auth.py) are the real ones.
+LOGIN_RATE_PER_MIN = 60
+LOGIN_BURST = 20
 WORKER_CONNECTIONS = 4096  # idle sockets cost nginx a few KiB each; the header timeout reaps them
 STREAM_READ_S = 330       # live pages: the server itself ends each event stream every 300 s
 

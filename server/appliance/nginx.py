@@ -90,7 +90,12 @@ http {{
     limit_conn_zone $binary_remote_addr zone=lalopa_source:1m;
     limit_conn lalopa_source {PER_SOURCE_REQUESTS};
     limit_conn_status 429;
-    limit_req_zone $binary_remote_addr zone=lalopa_login:1m rate={LOGIN_RATE_PER_MIN}r/m;
+    # only POSTs count (an empty key is not limited): reading the form is free
+    map $request_method $lalopa_login_key {{
+        POST $binary_remote_addr;
+        default "";
+    }}
+    limit_req_zone $lalopa_login_key zone=lalopa_login:1m rate={LOGIN_RATE_PER_MIN}r/m;
     limit_req_status 429;
 
     upstream lalopa_app {{

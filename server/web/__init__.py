@@ -6,7 +6,6 @@ blueprint is registered. It needs ``app.extensions["lalopa.queue"]``.
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, g
@@ -15,7 +14,8 @@ from server.auth import UserStore, load_secret_key
 from server.web import admin, auth_views, dashboard, panel, reports
 from server.web.i18n import lang, t
 from server.web.live import Hub
-from server.web.security import IDLE_S, api_session_hook, check_csrf, csrf_token, load_user
+from server.web import security
+from server.web.security import api_session_hook, check_csrf, csrf_token, load_user
 from server.web.siteedit import SiteEditor
 
 BLUEPRINTS = (auth_views.bp, dashboard.bp, panel.bp, reports.bp, admin.bp)
@@ -39,10 +39,7 @@ def init_web(app: Flask) -> None:
     # everyone out): use the persistent per-installation key unless one was given.
     if not (os.environ.get("LALOPA_SECRET_KEY") or app.config.get("LALOPA_SECRET_KEY_GIVEN")):
         app.config["SECRET_KEY"] = load_secret_key(_state_dir(app, svc))
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(seconds=IDLE_S))
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_NAME", "lalopa_session")
+    security.configure(app)  # server-side sessions, cookie flags and lifetime
 
     app.extensions["lalopa.users"] = UserStore(svc.db)
     hub = app.extensions["lalopa.hub"] = Hub(int(app.config.get(

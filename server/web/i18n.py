@@ -162,6 +162,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                   "Your account may not open this page."),
     "expired": ("Sesi berakhir. Silakan masuk lagi.", "Your session ended. Please log in again."),
     "no_counter": ("Pilih loket untuk panel verifikator.", "Choose a counter for the verifier panel."),
+    "counter_bound": ("Akun ini terikat ke loket {counter}; masuk di loket itu.",
+                      "This account is bound to counter {counter}; log in at that counter."),
+    "streams_full": ("Terlalu banyak halaman langsung terbuka; halaman ini memperbarui secara berkala.",
+                     "Too many live pages open; this page polls instead."),
 }
 
 

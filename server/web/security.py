@@ -1,64 +1,109 @@
 """Web sessions: log-in state, idle and absolute expiry, CSRF tokens, role checks.
 
-The session is Flask's signed cookie; the key comes from ``secret_key`` in the
-state directory (server.auth.load_secret_key). Every request re-reads the user
-row, so disabling an account or changing its role takes effect at once.
+A session lives on the server (``web_sessions``, server.auth.SessionStore). The
+signed cookie carries only its random id, the chosen counter, the CSRF token and
+the language, so log-out and a password change end it for every copy of the
+cookie. The cookie is HttpOnly, SameSite=Lax, Secure when the page came over TLS,
+and lasts IDLE_S from the last request; the server also ends every session
+ABSOLUTE_S after log-in. Every request re-reads the user row, so disabling an
+account or changing its role or counter takes effect at once.
 """
 from __future__ import annotations
 
 import functools
 import hmac
 import secrets
-import time
+from datetime import timedelta
 
 from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 
+from server.auth import SessionStore
 from server.web.i18n import both
 
 IDLE_S = 30 * 60              # log out after 30 minutes without a request
 ABSOLUTE_S = 12 * 60 * 60     # and at the latest 12 hours after log-in
 CSRF_HEADER = "X-CSRF-Token"
+COOKIE = "lalopa_session"
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed cookie, marked Secure whenever the request itself came over TLS."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or (
+            bool(request) and request.is_secure)
+
+
+def configure(app) -> None:
+    """The cookie rules above (set outright: Flask's own defaults are 31 days, no SameSite)."""
+    app.config.update(PERMANENT_SESSION_LIFETIME=timedelta(seconds=idle_s(app)),
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_NAME=COOKIE, SESSION_REFRESH_EACH_REQUEST=True)
+    app.session_interface = SessionCookies()
+    app.extensions["lalopa.sessions"] = SessionStore(app.extensions["lalopa.queue"].db)
+
+
+def idle_s(app=None) -> int:
+    return int((app or current_app).config.get("LALOPA_IDLE_S", IDLE_S))
+
+
+def absolute_s(app=None) -> int:
+    return int((app or current_app).config.get("LALOPA_ABSOLUTE_S", ABSOLUTE_S))
 
 
 def users():
     return current_app.extensions["lalopa.users"]
 
 
+def sessions() -> SessionStore:
+    return current_app.extensions["lalopa.sessions"]
+
+
+def client_address() -> str:
+    """The client's address (behind the front, waitress has already put the real one here)."""
+    return request.remote_addr or "?"
+
+
 def start_session(user: dict, counter: int | None) -> None:
-    """Begin a fresh session (a new CSRF token; old contents dropped: no fixation)."""
+    """Begin a fresh session (a new id and CSRF token; old contents dropped: no fixation)."""
     lang = session.get("lang", "id")
+    sessions().revoke(session.get("sid"))
     session.clear()
-    now = int(time.time())
-    session.update(uid=user["id"], counter=counter, login_at=now, seen_at=now,
-                   csrf=secrets.token_urlsafe(32), lang=lang)
+    sid = sessions().create(user["id"], client_address(), absolute_s())
+    session.update(sid=sid, counter=counter, csrf=secrets.token_urlsafe(32), lang=lang)
     session.permanent = True
 
 
 def end_session() -> None:
     lang = session.get("lang", "id")
+    sessions().revoke(session.get("sid"))
     session.clear()
     session["lang"] = lang
 
 
-def load_user() -> None:
-    """before_request: set ``g.user`` (or None) and enforce the timeouts."""
-    g.user = None
-    uid = session.get("uid")
+def _live_user() -> dict | None:
+    """The enabled user of this request's live session, or None (and the session is dropped)."""
+    sid = session.get("sid")
+    if sid is None:
+        return None
+    uid = sessions().check(sid, idle_s(), absolute_s())
     if uid is None:
-        return
-    now = int(time.time())
-    idle = current_app.config.get("LALOPA_IDLE_S", IDLE_S)
-    absolute = current_app.config.get("LALOPA_ABSOLUTE_S", ABSOLUTE_S)
-    if now - session.get("seen_at", 0) > idle or now - session.get("login_at", 0) > absolute:
         end_session()
         g.session_expired = True
-        return
+        return None
     user = users().get(uid)
     if user is None or user["disabled"]:
         end_session()
-        return
-    session["seen_at"] = now
-    g.user = dict(user, counter=session.get("counter"))
+        return None
+    # A verifier bound to a counter works at that counter, whatever the session says.
+    counter = user["counter"] if user["role"] == "verifier" and user["counter"] else session.get("counter")
+    return dict(user, counter=counter)
+
+
+def load_user() -> None:
+    """before_request: set ``g.user`` (or None) and enforce the timeouts."""
+    g.user = _live_user()
 
 
 def csrf_token() -> str:
@@ -139,21 +184,15 @@ def api_session_hook(roles: tuple[str, ...]) -> dict | None:
     counter = (request.view_args or {}).get("counter")
     if user["role"] == "admin":
         return caller
-    if user["role"] == "verifier" and counter is not None and session.get("counter") == counter:
+    if user["role"] == "verifier" and counter is not None and user["counter"] == counter:
         return caller
     return None
 
 
 def _api_session_user() -> dict | None:
-    """The enabled user of a live session (the timeouts as in load_user), or None."""
-    if session.get("uid") is None or not session.get("csrf"):
+    """The enabled user of a live session (as in load_user), or None."""
+    if not session.get("csrf"):
         return None
-    now = int(time.time())
-    if now - session.get("seen_at", 0) > current_app.config.get("LALOPA_IDLE_S", IDLE_S):
-        return None
-    if now - session.get("login_at", 0) > current_app.config.get("LALOPA_ABSOLUTE_S", ABSOLUTE_S):
-        return None
-    user = users().get(session["uid"])
-    if not user or user["disabled"]:
-        return None
-    return user
+    if "user" in g:
+        return g.user
+    return _live_user()

@@ -39,7 +39,11 @@ def request(port: int, method: str, path: str, body=None, headers=None, source: 
             hdrs.setdefault("Content-Type", "application/json")
         conn.request(method, path, body=data, headers=hdrs)
         resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        headers = {k.lower(): v for k, v in resp.getheaders()}
+        cookies = resp.msg.get_all("Set-Cookie") or []
+        if cookies:  # one per line: an Expires date has a comma in it
+            headers["set-cookie"] = "\n".join(cookies)
+        return resp.status, headers, resp.read()
     finally:
         conn.close()
 

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from server.app import create_app
-from server.auth import MAX_PER_IP, MAX_PER_USER, AuthError, UserStore, load_secret_key, user_main
+from server.auth import (MAX_PER_ACCOUNT_SOURCE, MAX_PER_SOURCE, AuthError, UserStore,
+                         load_secret_key, user_main)
 from server.clock import FakeClock
 from server.config import EXAMPLE_SITE, load_site
 from server.db import Database
@@ -61,20 +62,22 @@ def test_passwords_are_hashed_and_checked(tmp_path):
 
 
 def test_failed_logins_are_rate_limited_and_persisted(tmp_path):
-    """GIVEN MAX_PER_USER failures WHEN the right password comes next, even through a new
-    store on the same file (a restart) THEN it is refused as rate-limited."""
+    """GIVEN MAX_PER_ACCOUNT_SOURCE failures for one account from one address WHEN the right
+    password comes next from that address, even through a new store on the same file (a
+    restart) THEN it is refused as rate-limited; from another address it still works."""
     db = Database(tmp_path / "u.db")
     UserStore(db).create("siti", "supervisor", PW)
-    for _ in range(MAX_PER_USER):
+    for _ in range(MAX_PER_ACCOUNT_SOURCE):
         with pytest.raises(AuthError):
             UserStore(db).authenticate("siti", "salah-salah-salah", ip="10.0.0.7")
     with pytest.raises(AuthError) as err:
-        UserStore(db).authenticate("siti", PW, ip="10.0.0.8")
+        UserStore(db).authenticate("siti", PW, ip="10.0.0.7")
     assert err.value.code == "rate_limited" and err.value.status == 429
+    assert UserStore(db).authenticate("siti", PW, ip="10.0.0.8")["username"] == "siti"
     later = UserStore(db, now_ms=lambda: int(time.time() * 1000) + 16 * 60 * 1000)
-    assert later.authenticate("siti", PW, ip="10.0.0.8")["username"] == "siti"  # window passed
+    assert later.authenticate("siti", PW, ip="10.0.0.7")["username"] == "siti"  # window passed
     # per address too: guessing many names from one address locks that address
-    for i in range(MAX_PER_IP):
+    for i in range(MAX_PER_SOURCE):
         with pytest.raises(AuthError):
             later.authenticate(f"tebak{i}", "salah-salah-salah", ip="10.9.9.9")
     with pytest.raises(AuthError) as err:
@@ -140,18 +143,23 @@ def test_csrf_is_required_for_posts(app):
     assert c.post("/login", data={"username": "root", "password": PW}).status_code == 403
 
 
+def _age_sessions(app, idle_s=0, absolute_s=0):
+    """Move every stored session back in time (the server's clock decides expiry)."""
+    db = app.extensions["lalopa.queue"].db
+    db.write(lambda c: c.execute("UPDATE web_sessions SET seen_ms = seen_ms - ?,"
+                                 " created_ms = created_ms - ?", (idle_s * 1000, absolute_s * 1000)))
+
+
 def test_sessions_expire_when_idle(app):
     """GIVEN a supervisor session WHEN it was last used longer ago than the idle timeout THEN the
-    next request is treated as logged out."""
+    next request is treated as logged out; WHEN it is older than the absolute limit THEN too."""
     c = app.test_client()
     _login(c, "boss")
     assert c.get("/dashboard/state.json").status_code == 200
-    with c.session_transaction() as s:
-        s["seen_at"] -= 31 * 60
+    _age_sessions(app, idle_s=31 * 60)
     assert c.get("/dashboard/state.json").status_code == 401
     _login(c, "boss")
-    with c.session_transaction() as s:
-        s["login_at"] -= 13 * 3600  # absolute limit, even when active
+    _age_sessions(app, absolute_s=13 * 3600)  # absolute limit, even when active
     assert c.get("/dashboard").status_code == 302
 
 
