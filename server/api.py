@@ -128,7 +128,7 @@ def check_counter_binding(caller: dict, counter: int) -> None:
 
 @bp.get("/counters/<int:counter>")
 def counter_state(counter: int):
-    return jsonify(queue().counter_state(counter))
+    return jsonify(without_tokens(queue().counter_state(counter)))
 
 
 # ----------------------------------------------------------------- views
@@ -141,12 +141,25 @@ def site():
 @bp.get("/queue")
 def summary():
     svc = queue()
-    return jsonify({**svc.summary(), "counters": svc.board()["counters"]})
+    return jsonify(without_tokens({**svc.summary(), "counters": svc.board()["counters"]}))
 
 
 @bp.get("/board")
 def board():
-    return jsonify(queue().board())
+    return jsonify(without_tokens(queue().board()))
+
+
+def without_tokens(value):
+    """A public view without any ticket's status token.
+
+    The token opens a ticket's status page (and is its only secret): only the issuing
+    kiosk's answer and the QR code printed on the ticket carry it. Anybody on the LAN
+    may read the board, the queue and a counter's state."""
+    if isinstance(value, dict):
+        return {k: without_tokens(v) for k, v in value.items() if k != "token"}
+    if isinstance(value, list):
+        return [without_tokens(v) for v in value]
+    return value
 
 
 @bp.get("/time")

@@ -11,6 +11,7 @@ from pathlib import Path
 from flask import Flask, g
 
 from server.auth import UserStore, load_secret_key
+from server.httplimits import LIVE_STREAMS_TOTAL
 from server.web import admin, auth_views, dashboard, panel, reports
 from server.web.i18n import lang, t
 from server.web.live import Hub
@@ -43,7 +44,7 @@ def init_web(app: Flask) -> None:
 
     app.extensions["lalopa.users"] = UserStore(svc.db)
     hub = app.extensions["lalopa.hub"] = Hub(int(app.config.get(
-        "LALOPA_SSE_MAX_STREAMS", os.environ.get("LALOPA_SSE_MAX_STREAMS", 6))))
+        "LALOPA_SSE_MAX_STREAMS", os.environ.get("LALOPA_SSE_MAX_STREAMS", LIVE_STREAMS_TOTAL))))
     svc.add_listener(hub.notify)
     editor = app.extensions["lalopa.site_editor"] = SiteEditor(
         svc, svc.site, on_change=lambda site: _site_changed(app, site))

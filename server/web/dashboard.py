@@ -1,12 +1,12 @@
 """The supervisor's live view: page, JSON snapshot and server-sent events."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, render_template
+from flask import Blueprint, Response, current_app, jsonify, render_template, session
 
 from server import ratelimit
 from server.web.i18n import js_strings, lang
 from server.web.live import dashboard_snapshot, limited, sse_stream
-from server.web.security import require
+from server.web.security import client_address, require
 
 bp = Blueprint("lalopa_dashboard", __name__)
 STAFF = ("admin", "supervisor")
@@ -44,12 +44,14 @@ def state():
 def events():
     hub = current_app.extensions["lalopa.hub"]
     tick = current_app.config.get("LALOPA_SSE_TICK_S", 5.0)
-    return sse_response(sse_stream(_build(lang()), hub, tick_s=tick))
+    return sse_response(sse_stream(_build(lang()), hub, tick_s=tick, key=("dashboard", lang())))
 
 
 def sse_response(stream) -> Response:
-    """An event-stream response, or 503 when all stream slots are taken (the page then polls)."""
-    stream = limited(stream, current_app.extensions["lalopa.hub"])
+    """An event-stream response, or 503 when all stream slots, this session's or this
+    address's share of them are taken (the page then polls)."""
+    stream = limited(stream, current_app.extensions["lalopa.hub"],
+                     {"session": session.get("sid"), "source": client_address()})
     if stream is None:
         resp = jsonify({"error": {"code": "busy", "message_id": "Server sibuk; halaman memperbarui"
                                   " secara berkala.", "message_en": "Server busy; the page polls instead."}})

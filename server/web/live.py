@@ -13,6 +13,8 @@ import time
 from datetime import datetime, timezone
 from typing import Callable, Iterator
 
+from server.httplimits import (LIVE_STREAMS_PER_SESSION, LIVE_STREAMS_PER_SOURCE,
+                               LIVE_STREAMS_TOTAL)
 from server.web.i18n import STRINGS
 
 TICK_S = 5.0          # resend at least this often
@@ -23,14 +25,23 @@ LIMIT_ALERT_S = 600   # a kiosk refused by the rate limit this recently raises a
 class Hub:
     """A version counter with a condition: ``notify`` bumps it, ``wait`` sleeps until it moves.
 
-    It also caps the number of open event streams: each one holds a server
-    worker thread (waitress has 8 by default), so past ``max_streams`` the
-    pages fall back to polling instead of starving the API of threads."""
+    It caps the open event streams: each one holds a server worker thread, so past
+    ``max_streams`` in all, ``per_session`` for one log-in or ``per_source`` for one
+    address, a page falls back to polling instead of starving kiosks and panels of
+    threads. And it builds each snapshot once per change for every stream that shows
+    it (:meth:`shared`): twenty open dashboards cost one build, not twenty."""
 
-    def __init__(self, max_streams: int = 6):
+    def __init__(self, max_streams: int = LIVE_STREAMS_TOTAL,
+                 per_session: int = LIVE_STREAMS_PER_SESSION, per_source: int = LIVE_STREAMS_PER_SOURCE):
         self._cond = threading.Condition()
         self.version = 0
         self.slots = threading.BoundedSemaphore(max_streams)
+        self.caps = {"session": per_session, "source": per_source}
+        self._open: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+        self._cache: dict[object, tuple[int, float, str]] = {}
+        self._building: dict[object, threading.Lock] = {}
+        self.builds = 0  # snapshots actually built (a figure for the tests)
 
     def notify(self, change: dict | None = None) -> None:
         with self._cond:
@@ -42,28 +53,71 @@ class Hub:
             self._cond.wait_for(lambda: self.version != seen, timeout=timeout)
             return self.version
 
+    def claim(self, owners: dict[str, str]) -> bool:
+        """Take one stream slot for ``owners`` ({"session": id, "source": address}), or False."""
+        keys = [(kind, who) for kind, who in owners.items() if who]
+        with self._lock:
+            if any(self._open.get(k, 0) >= self.caps[k[0]] for k in keys):
+                return False
+            if not self.slots.acquire(blocking=False):
+                return False
+            for k in keys:
+                self._open[k] = self._open.get(k, 0) + 1
+        return True
+
+    def release(self, owners: dict[str, str]) -> None:
+        with self._lock:
+            for k in [(kind, who) for kind, who in owners.items() if who]:
+                left = self._open.get(k, 0) - 1
+                if left > 0:
+                    self._open[k] = left
+                else:
+                    self._open.pop(k, None)
+            self.slots.release()
+
+    def shared(self, key, build: Callable[[], dict], max_age_s: float) -> str:
+        """The JSON of ``build()`` for this version, built by one stream and reused by all."""
+        with self._lock:
+            lock = self._building.setdefault(key, threading.Lock())
+        with lock:  # streams of the same view wait for the one build instead of repeating it
+            version, now = self.version, time.monotonic()
+            cached = self._cache.get(key)
+            if cached and cached[0] == version and now - cached[1] < max_age_s:
+                return cached[2]
+            text = json.dumps(build(), separators=(",", ":"))
+            self.builds += 1
+            with self._lock:
+                self._cache[key] = (version, now, text)
+            return text
+
 
 def sse_stream(build: Callable[[], dict], hub: Hub, tick_s: float = TICK_S,
-               max_s: float = STREAM_MAX_S) -> Iterator[str]:
-    """Yield ``state`` events: one now, then one after every change or tick."""
+               max_s: float = STREAM_MAX_S, key=None) -> Iterator[str]:
+    """Yield ``state`` events: one now, then one after every change or tick.
+
+    With ``key`` (the view: dashboard language, panel counter) the snapshot is shared
+    by every stream of that view; a tick refreshes it at most twice per ``tick_s``."""
     yield "retry: 3000\n\n"
     deadline = time.monotonic() + max_s
     while time.monotonic() < deadline:
         seen = hub.version
-        yield f"event: state\ndata: {json.dumps(build(), separators=(',', ':'))}\n\n"
+        data = (hub.shared(key, build, tick_s / 2) if key is not None
+                else json.dumps(build(), separators=(",", ":")))
+        yield f"event: state\ndata: {data}\n\n"
         hub.wait(seen, tick_s)
 
 
-def limited(stream: Iterator[str], hub: Hub) -> Iterator[str] | None:
+def limited(stream: Iterator[str], hub: Hub, owners: dict[str, str] | None = None) -> Iterator[str] | None:
     """``stream`` holding one of the hub's slots until it ends or the client goes; None when full."""
-    if not hub.slots.acquire(blocking=False):
+    owners = owners or {}
+    if not hub.claim(owners):
         return None
 
     def run():
         try:
             yield from stream
         finally:  # runs when the server closes the response (client gone) too
-            hub.slots.release()
+            hub.release(owners)
     return run()
 
 

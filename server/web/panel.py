@@ -72,7 +72,7 @@ def events():
     counter = _counter()
     tick = app.config.get("LALOPA_SSE_TICK_S", 5.0)
     return sse_response(sse_stream(lambda: panel_snapshot(app.extensions["lalopa.queue"], counter),
-                                   app.extensions["lalopa.hub"], tick_s=tick))
+                                   app.extensions["lalopa.hub"], tick_s=tick, key=("panel", counter)))
 
 
 @bp.post("/panel/action")

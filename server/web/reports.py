@@ -60,12 +60,30 @@ def _charts(report: dict) -> dict:
     }
 
 
+# A cell starting with one of these is a formula to a spreadsheet (=HYPERLINK(...), +, -, @,
+# and tab / carriage return that some programs strip before parsing): an admin-typed
+# service or counter name must reach the file as text, never run.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value):
+    """``value`` as spreadsheet-safe text: a leading apostrophe turns a formula into text."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    if isinstance(value, dict):
+        return {k: inert(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [inert(v) for v in value]
+    return value
+
+
 @bp.get("/reports/export.<fmt>")
 @require(*STAFF)
 def export(fmt: str):
     report, error = _report()
     if error:
         return Response(error, status=400, mimetype="text/plain")
+    report = inert(report)  # every cell of both formats comes from this dict
     name = f"lalopa-{report['from']}_{report['to']}"
     if fmt == "csv":
         return Response(report_data.to_csv(report), mimetype="text/csv",
