@@ -39,10 +39,16 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from .protocol import CounterCommand, Message, Presence, Topics, encode
 
 log = logging.getLogger(__name__)
+
+# A PUBACK normally follows a publish within milliseconds, even on a busy Pi;
+# one that has not come after this long means the session is wedged (see
+# BusClient.check_stall). 0 turns the watchdog off.
+STALL_S = 2.5
 
 
 @dataclass(frozen=True)
@@ -65,14 +71,20 @@ class BusClient:
                  username: str | None = None, password: str | None = None,
                  tls_ca: str | None = None, keepalive: int = 10,
                  session_expiry_s: int = 0, max_reconnect_s: int = 4,
-                 max_queued: int = 100, wake: Callable[[], None] | None = None):
+                 max_queued: int = 100, wake: Callable[[], None] | None = None,
+                 stall_s: float = STALL_S, admit: Callable[[str], bool] | None = None):
         self.topics = Topics(site)
         self.role, self.device = role, device
         self.host, self.port = host, port
         self.wake = wake
         self.inbox: queue.Queue = queue.Queue()
         self.connected = threading.Event()
-        self._subs: dict[str, tuple[int, Handler]] = {}
+        self._subs: dict[str, tuple[SubscribeOptions, Handler]] = {}
+        self._paused: set[str] = set()  # registered filters not subscribed right now
+        # ``admit(topic)`` runs in paho's thread before a message is queued;
+        # False drops it there (the bridge's flood guard), so a flood never
+        # grows the inbox.
+        self.admit = admit
         # Guards _subs (read in paho's thread on connect) and _acks; never held
         # around a paho call, so no deadlock with paho's own locks (FIELD_NOTES 50).
         self._lock = threading.Lock()
@@ -83,6 +95,13 @@ class BusClient:
         self._session_expiry_s = session_expiry_s
         self._keepalive = keepalive
         self._started = False
+        # The watchdog: when each QoS 1 publish still waiting for its PUBACK
+        # was sent (re-stamped on every connect, when paho resends them).
+        self.stall_s = stall_s
+        self._unacked: dict[int, float] = {}
+        self._last_ack = time.monotonic()
+        self.recoveries = 0
+        self._recovering = False
         self.client = self._make_client(username, password, tls_ca, max_reconnect_s, max_queued)
 
     # -- set-up -------------------------------------------------------------
@@ -119,20 +138,56 @@ class BusClient:
         client.on_publish = self._handle_publish
         return client
 
-    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
-        """Register a handler; it is (re)subscribed on every connect."""
+    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1,
+                  retain_as_published: bool = False) -> None:
+        """Register a handler; it is (re)subscribed on every connect.
+
+        ``retain_as_published=True`` (MQTT 5) keeps the publisher's retain
+        flag on live messages: without it the broker clears the flag, and a
+        retained message cannot be told from a live one (the server refuses
+        retained commands this way)."""
+        options = SubscribeOptions(qos=qos, retainAsPublished=retain_as_published)
         with self._lock:
-            self._subs[topic_filter] = (qos, handler)
+            self._subs[topic_filter] = (options, handler)
+            self._paused.discard(topic_filter)
         if self.connected.is_set():
-            self.client.subscribe(topic_filter, qos=qos)
+            self.client.subscribe(topic_filter, options=options)
+
+    def unsubscribe(self, topic_filter: str) -> None:
+        """Forget a filter and its handler."""
+        with self._lock:
+            known = self._subs.pop(topic_filter, None)
+            self._paused.discard(topic_filter)
+        if known and self.connected.is_set():
+            self.client.unsubscribe(topic_filter)
+
+    def pause(self, topic_filter: str) -> None:
+        """Stop the broker sending this filter's messages (keeps the handler);
+        safe from paho's thread. The broker then drops a flood at its side."""
+        with self._lock:
+            if topic_filter not in self._subs or topic_filter in self._paused:
+                return
+            self._paused.add(topic_filter)
+        if self.connected.is_set():
+            self.client.unsubscribe(topic_filter)
+
+    def resume(self, topic_filter: str) -> None:
+        """Subscribe a paused filter again (its retained messages come again)."""
+        with self._lock:
+            if topic_filter not in self._paused:
+                return
+            self._paused.discard(topic_filter)
+            options = self._subs[topic_filter][0]
+        if self.connected.is_set():
+            self.client.subscribe(topic_filter, options=options)
 
     def resubscribe(self, topic_filter: str) -> None:
         """Subscribe again to a registered filter: the broker resends its
         retained messages at once (a display resyncs its board this way)."""
         with self._lock:
-            qos, _ = self._subs[topic_filter]
+            options, _ = self._subs[topic_filter]
         if self.connected.is_set():
-            self.client.subscribe(topic_filter, qos=qos)
+            self.client.subscribe(topic_filter, options=options)
 
     def on_connected(self, fn: Callable[[bool], None]) -> None:
         """``fn(session_present)`` runs in the owner thread after each connect:
@@ -185,6 +240,11 @@ class BusClient:
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             log.warning("publish to %s failed: %s", topic, mqtt.error_string(info.rc))
             return None
+        if qos > 0:
+            with self._lock:
+                # The PUBACK may already be here (paho's thread is fast).
+                if info.mid not in self._acks:
+                    self._unacked[info.mid] = time.monotonic()
         return info
 
     def publish_message(self, topic: str, msg: Message, **kw):
@@ -218,6 +278,56 @@ class BusClient:
     def clear_retained(self, topic: str):
         return self.publish(topic, b"", retain=True)
 
+    # -- the watchdog --------------------------------------------------------
+
+    def stalled_for(self) -> float:
+        """Seconds the oldest QoS 1 publish has waited for its PUBACK while
+        connected (0 when none waits)."""
+        with self._lock:
+            oldest = min(self._unacked.values(), default=None)
+        if oldest is None or not self.connected.is_set():
+            return 0.0
+        return max(0.0, time.monotonic() - oldest)
+
+    def check_stall(self) -> bool:
+        """Recover when publishes stop being acknowledged; True if it acted.
+
+        Paho resends an unacknowledged QoS 1 publish only after a reconnect,
+        and keep-alive pings pass while PUBACKs do not come (a broker that
+        has stopped acknowledging one session, e.g. behind a backlog of
+        flood messages it is still pushing to us). So the client cuts its own
+        connection: paho reconnects at once, resumes the session and resends
+        what was in flight, and the backlog dies with the old socket.
+        Called from :meth:`dispatch`, i.e. by every owner loop."""
+        if self.stall_s <= 0 or self._recovering or self.stalled_for() < self.stall_s:
+            return False
+        self._recovering = True
+        self.recoveries += 1
+        log.warning("broker %s:%s has not acknowledged a publish for %.1f s; reconnecting "
+                    "(recovery %d)", self.host, self.port, self.stalled_for(), self.recoveries)
+        sock = self.client.socket()
+        try:
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)  # paho's loop sees the end and reconnects
+        except OSError:
+            pass
+        return True
+
+    def health(self) -> dict:
+        """How the bus is moving, for /healthz, the systemd watchdog and the dashboard.
+
+        ``state`` is ``ok``, ``stalled`` (connected, but a publish has waited
+        longer than ``stall_s`` for its acknowledgement) or ``disconnected``."""
+        connected = self.connected.is_set()
+        waiting = self.stalled_for()
+        with self._lock:
+            unacked = len(self._unacked)
+        state = "disconnected" if not connected else "stalled" if waiting >= self.stall_s > 0 else "ok"
+        return {"state": state, "connected": connected, "unacked": unacked,
+                "oldest_unacked_s": round(waiting, 2),
+                "last_ack_s": round(time.monotonic() - self._last_ack, 2),
+                "recoveries": self.recoveries, "paused": sorted(self._paused)}
+
     # -- the owner thread ---------------------------------------------------
 
     def dispatch(self, timeout: float | None = 0.0, limit: int = 1000) -> int:
@@ -225,6 +335,7 @@ class BusClient:
 
         Waits up to ``timeout`` seconds for the first event (None waits forever).
         """
+        self.check_stall()
         done = 0
         block = timeout is None or timeout > 0
         while done < limit:
@@ -269,9 +380,13 @@ class BusClient:
             return
         _no_delay(client.socket())
         with self._lock:
-            subs = [(f, qos) for f, (qos, _) in self._subs.items()]
-        for topic_filter, qos in subs:
-            client.subscribe(topic_filter, qos=qos)
+            subs = [(f, opts) for f, (opts, _) in self._subs.items() if f not in self._paused]
+            now = time.monotonic()
+            for mid in self._unacked:  # paho resends them now
+                self._unacked[mid] = now
+            self._recovering = False
+        for topic_filter, options in subs:
+            client.subscribe(topic_filter, options=options)
         client.publish(self.presence_topic,
                        encode(Presence(role=self.role, device=self.device, status="online")),
                        qos=1, retain=True)
@@ -292,12 +407,16 @@ class BusClient:
         if getattr(reason_code, "is_failure", False):
             log.warning("broker refused publish mid=%s: %s", mid, reason_code)
         with self._ack_event:
+            self._unacked.pop(mid, None)
+            self._last_ack = time.monotonic()
             self._acks[mid] = reason_code
             while len(self._acks) > 256:  # keep only recent acks nobody asked for
                 self._acks.pop(next(iter(self._acks)))
             self._ack_event.notify_all()
 
     def _handle_message(self, client, userdata, msg):
+        if self.admit is not None and not self.admit(msg.topic):
+            return
         self._enqueue("message", Incoming(msg.topic, bytes(msg.payload), bool(msg.retain)))
 
 

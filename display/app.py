@@ -150,6 +150,11 @@ class BoardApp:
             self.state.note_ignored()
             return
         self.state.apply_snapshot(snap, retained=msg.retain)
+        # Calls this snapshot revealed that no call event brought (lost or overtaken):
+        # still announced once, in seq order, while they are fresh.
+        for call in self.state.take_late():
+            self.announcer.enqueue(call)
+            self._screenshot(f"call-{call.seq}.png", force_draw=True)
 
     def _on_call(self, msg: Incoming) -> None:
         if not msg.payload:
@@ -228,6 +233,10 @@ class BoardApp:
         elif ev.type == pygame.QUIT or (ev.type == pygame.KEYDOWN and ev.key in (pygame.K_ESCAPE, pygame.K_q)):
             self.running = False
         elif ev.type in (pygame.WINDOWEXPOSED, pygame.WINDOWSIZECHANGED):
+            # A compositor's configure (sway making the window full screen, even at the
+            # same size) replaces the display surface: drawing on the old one shows
+            # nothing, or crashes SDL.
+            self.renderer.surface = pygame.display.get_surface()
             self.renderer.layout(self.renderer.surface.get_size())
             self.state.dirty.add("all")
 

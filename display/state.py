@@ -13,7 +13,15 @@ Example::
 
     state = BoardState()
     state.apply_snapshot(snapshot, retained=True)
-    outcome = state.apply_call(call_event)   # "new", "gap" or "duplicate"
+    outcome = state.apply_call(call_event)   # "new", "gap", "late" or "duplicate"
+    for missed in state.take_late():          # calls learnt from a snapshot: announce them
+        ...
+
+Every call is announced once: the board remembers which seqs it announced.
+A call it learns of only from a snapshot (its event was lost, or overtaken)
+is still announced when it is younger than ``CALL_FRESH_S`` by server time;
+calls made before the board first joined (its first snapshot of the day) are
+history and never announced.
 """
 from __future__ import annotations
 
@@ -22,11 +30,12 @@ import logging
 import time
 from dataclasses import replace
 
-from broker.protocol import BoardSnapshot, CallEvent, CounterSlot, TicketRef
+from broker.protocol import CALL_FRESH_S, BoardSnapshot, CallEvent, CounterSlot, TicketRef
 
 log = logging.getLogger(__name__)
 
 RECENT_KEPT = 12
+ANNOUNCED_KEPT = 256  # seqs remembered as announced; far more than a snapshot's recent list
 # Used when the OS has no zoneinfo data for the site's zone.
 TZ_OFFSETS = {"Asia/Jakarta": 7, "Asia/Pontianak": 7, "Asia/Makassar": 8, "Asia/Jayapura": 9}
 
@@ -89,6 +98,10 @@ class BoardState:
         self.current: CallEvent | None = None
         self.current_since: float | None = None  # monotonic; None = no animation
         self.resync_pending = False
+        self.baseline_seq: int | None = None  # calls up to this were made before we joined
+        # Insertion-ordered set of the seqs settled: announced, or seen too old to announce.
+        self._announced: dict[int, None] = {}
+        self._late: list[CallEvent] = []  # learnt from a snapshot, to be announced
         self.online = False
         self.ignored = 0  # malformed or stale payloads dropped
         self.dirty: set[str] = {"all"}
@@ -112,17 +125,54 @@ class BoardState:
         self.snapshot = snap
         self.counters = {c.counter: c for c in snap.counters}
         self.recent = sorted(snap.recent, key=lambda c: c.seq, reverse=True)[:RECENT_KEPT]
+        if old is None or new_day:
+            # The board's first view of the day: those calls are history, not news.
+            self.baseline_seq = snap.seq
+            self._announced.clear()
+        late = self._collect_late(snap)
         if retained or new_day:
-            # Calls up to snap.seq happened before we (re)joined: never announce them late.
             self.last_call_seq = snap.seq
         self.resync_pending = False
         self.clock.sync(snap.server_time_ms, snap.tz)
         newest = self.recent[0] if self.recent else None
-        if newest is None or self.current is None or newest.seq != self.current.seq:
+        if late and newest is not None and late[-1].seq == newest.seq:
+            # The newest call is news to us: it flashes like a call event would.
+            self.current, self.current_since = newest, self.monotonic()
+        elif newest is None or self.current is None or newest.seq != self.current.seq:
             # Shown still, without the attention animation: it is state, not news.
             self.current, self.current_since = newest, None
         self._mark_snapshot_dirty(old, snap, old_view)
         return True
+
+    def _collect_late(self, snap: BoardSnapshot) -> list[CallEvent]:
+        """Calls in ``snap`` we never announced, made after we joined and still fresh."""
+        late = []
+        for c in sorted(snap.recent, key=lambda c: c.seq):
+            if not self._is_news(c):
+                continue
+            # Settled either way: a stale call's event arriving after this stays silent.
+            self._mark_announced(c.seq)
+            if _age_s(c, snap.server_time_ms) <= CALL_FRESH_S:
+                late.append(c)
+        if late:
+            log.info("announcing %d call(s) learnt from the board snapshot: %s", len(late),
+                     ", ".join(str(c.seq) for c in late))
+        self._late.extend(late)
+        return late
+
+    def _is_news(self, call: CallEvent) -> bool:
+        return ((self.baseline_seq is None or call.seq > self.baseline_seq)
+                and call.seq not in self._announced)
+
+    def _mark_announced(self, seq: int) -> None:
+        self._announced[seq] = None
+        while len(self._announced) > ANNOUNCED_KEPT:
+            del self._announced[next(iter(self._announced))]
+
+    def take_late(self) -> list[CallEvent]:
+        """The calls a snapshot revealed that must still be announced, in seq order."""
+        late, self._late = self._late, []
+        return late
 
     def _mark_snapshot_dirty(self, old: BoardSnapshot | None, snap: BoardSnapshot,
                              old_view: tuple) -> None:
@@ -142,13 +192,21 @@ class BoardState:
             self.dirty.add("ticker")
 
     def apply_call(self, call: CallEvent) -> str:
-        """Apply a call event: 'duplicate' (dropped), 'gap' or 'new'.
+        """Apply a call event: 'duplicate' (dropped), 'gap', 'late' or 'new'.
 
-        A snapshot may arrive before the call it already contains (they travel
-        on different topics), so only call events set the duplicate bar.
+        A call already announced (from its event or from a snapshot), or made
+        before the board joined, is a duplicate. One older than the newest
+        applied, never announced, is 'late': it is announced but the newest
+        call stays on the big panel.
         """
-        if self.last_call_seq is not None and call.seq <= self.last_call_seq:
+        if not self._is_news(call):
             return "duplicate"
+        self._mark_announced(call.seq)
+        if self.last_call_seq is not None and call.seq < self.last_call_seq:
+            self.recent = sorted([call] + [c for c in self.recent if c.seq != call.seq],
+                                 key=lambda c: c.seq, reverse=True)[:RECENT_KEPT]
+            self.dirty |= {"call", "recent"}
+            return "late"
         known = [s for s in (self.last_call_seq, self.snapshot and self.snapshot.seq) if s is not None]
         outcome = "new"
         if known and call.seq > max(known) + 1:
@@ -194,3 +252,14 @@ class BoardState:
     def take_dirty(self) -> set[str]:
         dirty, self.dirty = self.dirty, set()
         return dirty
+
+
+def _age_s(call: CallEvent, server_time_ms: int) -> float:
+    """How old ``call`` is by the server's clock; infinite when its time cannot be read."""
+    try:
+        at = dt.datetime.fromisoformat(call.at)
+    except ValueError:
+        return float("inf")
+    if at.tzinfo is None:
+        return float("inf")
+    return server_time_ms / 1000 - at.timestamp()

@@ -195,9 +195,19 @@ def stats_range():
 
 @pages.get("/healthz")
 def healthz():
+    """200 when the database answers and (with a bridge) the bus is moving;
+    503 while the bus is stalled or lost. Says only ``ok``/``stalled``/
+    ``disconnected`` about the bus: the page is public."""
     svc = queue()
     svc.db.read().execute("SELECT 1").fetchone()
-    return jsonify({"ok": True, **svc.now()})
+    body = {"ok": True, **svc.now()}
+    bridge = current_app.extensions.get("lalopa.bridge")
+    if bridge is not None:
+        health = bridge.health()
+        body.update(ok=health["ok"], bus=health["bus"]["state"])
+        if not health["ok"]:
+            return jsonify(body), 503
+    return jsonify(body)
 
 
 STATUS_TEXT = {

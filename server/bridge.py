@@ -3,9 +3,12 @@
 One worker thread owns the :class:`~broker.bus.BusClient`: it drains the bus
 inbox (``bus.dispatch``) and the queue of service changes handed over by
 ``QueueService.add_listener``. It applies counter commands through
-``QueueService.counter_action`` (idempotent by the command's id), publishes
-each call event once (QoS 1, not retained, deduplicated by ``seq``) and, after
-every burst of changes, the retained state: every counter's state (with the
+``QueueService.counter_action`` (idempotent by the command's id). Calls leave
+by one path only, whoever made them (a box over the bus, a panel over HTTP):
+after every burst of changes the worker reads the committed calls above the
+last seq it published (``QueueService.calls_after``, the call outbox) and
+publishes each once, in seq order, with none skipped (QoS 1, not retained);
+then the retained state: every counter's state (with the
 result of its last command), the board snapshot and the queue summary.
 All retained state is republished at start-up and on every reconnect.
 
@@ -29,17 +32,21 @@ import threading
 import time
 
 from broker.bus import BusClient, Incoming
-from broker.protocol import (BoardSnapshot, CallEvent, CommandResult, CounterCommand, CounterState,
-                             Presence, PrinterStatus, ProtocolError, QueueSummary, decode, encode)
+from broker.protocol import (CALL_FRESH_S, ROLES, BoardSnapshot, CallEvent, CommandResult, CounterCommand,
+                             CounterState, Presence, PrinterStatus, ProtocolError, QueueSummary, decode, encode)
 from server.clock import ServerClock, iso_local
 from server.errors import QueueError
+from server.intake import (COMMAND_FLOOD, STATUS_FLOOD, CommandBuckets, FloodGuard, LogThrottle,
+                           bus_device)
 from server.presence import DeviceBook
 
 log = logging.getLogger(__name__)
 
 SESSION_EXPIRY_S = 60  # commands sent during a short server reconnect still arrive
-CALL_EXPIRY_S = 60     # a call queued for an offline display is dropped, never played late
 STATE_REFRESH_S = 30   # live state at least this often: devices learn server time from it
+# The bus counts as dead (no more systemd watchdog pings, so systemd restarts
+# the server) only when the bus client's own recovery has not helped for this long.
+BUS_DEAD_S = 60
 
 
 class Bridge:
@@ -59,7 +66,7 @@ class Bridge:
         self._lock = threading.Lock()
         self._changes: list[dict] = []
         self._last_result: dict[int, CommandResult] = {}
-        self._last_seq = 0
+        self._last_seq: int | None = None  # the newest call published; set at start
         self.state_refresh_s = state_refresh_s
         self._next_refresh = 0.0
         # A burst republishes 16+ retained topics; paho's cap counts in-flight ones too.
@@ -67,14 +74,28 @@ class Bridge:
                   **bus_kwargs}
         self.bus = BusClient(site=site.site_id, role="server", wake=self._wake.set, **kwargs)
         self.topics = self.bus.topics
+        # The intake's limits (server/intake.py): floods are paused in paho's
+        # thread, presses beyond a person's pace are dropped per counter.
+        self.guard = FloodGuard(self.bus.pause, self.bus.resume)
+        self.bus.admit = self.guard.admit
+        self.buckets = CommandBuckets()
+        self._log = LogThrottle()
+        self._command_filters: set[str] = set()
+        self._unhealthy_since: float | None = None
         self._thread = threading.Thread(target=self._run, name="lalopa-bridge", daemon=True)
 
     # -- life cycle ---------------------------------------------------------
 
     def start(self) -> "Bridge":
-        self.bus.subscribe(self.topics.all_commands, self._on_command)
-        self.bus.subscribe(self.topics.all_presence, self._on_presence)
-        self.bus.subscribe(self.topics.all_printers, self._on_printer)
+        # Calls committed before this start are in the retained board already;
+        # replaying them would announce old calls late.
+        self._last_seq = self.svc.last_call_seq()
+        # One subscription per counter (a flood pauses that counter only) and
+        # per presence role; commands keep their retain flag (retain-as-published).
+        self._sync_command_filters()
+        for role in ROLES:
+            self._listen(self.topics.presence(role, "+"), self._on_presence, STATUS_FLOOD)
+        self._listen(self.topics.all_printers, self._on_printer, STATUS_FLOOD)
         # Every (re)connect, and the first connect, republishes all retained state.
         self.bus.on_connected(lambda session_present: self._publish_state(force=True))
         self.svc.add_listener(self._on_change)
@@ -90,8 +111,39 @@ class Bridge:
         self.bus.stop()
 
     def devices(self) -> list[dict]:
-        """Presence and printer status of every device, for the dashboard."""
-        return self.book.devices()
+        """Presence and printer status of every device, for the dashboard.
+
+        The server's own row says whether its bus is moving: a stalled or lost
+        bus shows it ``offline`` (the dashboard raises its alert), with details."""
+        rows = self.book.devices()
+        health = self.health()
+        mine = ("server", self.bus.device)
+        row = next((r for r in rows if (r["role"], r["device"]) == mine), None)
+        if row is None:
+            row = {"role": "server", "device": self.bus.device, "last_seen": None, "printer": None}
+            rows.insert(0, row)
+        row["status"] = "online" if health["ok"] else "offline"
+        row["bus"] = health
+        return rows
+
+    def health(self) -> dict:
+        """``ok`` when the bus is connected and acknowledging; the details."""
+        bus = self.bus.health()
+        return {"ok": bus["state"] == "ok", "bus": bus, "intake": self.guard.status(),
+                "rate_limited": dict(self.buckets.limited)}
+
+    def alive(self) -> bool:
+        """False once the bus has been unhealthy for BUS_DEAD_S despite the
+        client's recoveries: the systemd watchdog then restarts the server.
+        A broker that is down (disconnected) does not count: restarting the
+        server would not bring it back."""
+        state = self.bus.health()["state"]
+        if state != "stalled":
+            self._unhealthy_since = None
+            return True
+        if self._unhealthy_since is None:
+            self._unhealthy_since = time.monotonic()
+        return time.monotonic() - self._unhealthy_since < BUS_DEAD_S
 
     def _on_change(self, change: dict) -> None:
         # Called by QueueService after each commit, from any thread: enqueue only.
@@ -104,6 +156,8 @@ class Bridge:
             self._wake.wait(min(0.5, self.state_refresh_s))
             self._wake.clear()
             try:
+                self.guard.tick()
+                self._sync_command_filters()
                 # Bounded batches, flushed in between, so a flood of commands
                 # still gets its state published as it goes.
                 while self.bus.dispatch(timeout=0, limit=200) == 200:
@@ -124,23 +178,46 @@ class Bridge:
 
     # -- inbound ------------------------------------------------------------
 
+    def _listen(self, topic_filter: str, handler, limit) -> None:
+        self.guard.watch(topic_filter, limit)
+        self.bus.subscribe(topic_filter, handler, retain_as_published=handler == self._on_command)
+
+    def _sync_command_filters(self) -> None:
+        """Subscribe each counter's command topic (an admin edit may add or remove counters)."""
+        wanted = {self.topics.command(c.number) for c in self.site.counters}
+        for topic_filter in wanted - self._command_filters:
+            self._listen(topic_filter, self._on_command, COMMAND_FLOOD)
+        for topic_filter in self._command_filters - wanted:
+            self.guard.forget(topic_filter)
+            self.bus.unsubscribe(topic_filter)
+        self._command_filters = wanted
+
     def _reject(self, reason: str, why: str, topic: str) -> None:
         self.stats[reason] += 1
-        log.warning("bridge dropped message on %s: %s", topic, why)
+        if self._log.allow(f"{reason} {topic}"):
+            log.warning("bridge dropped message on %s: %s", topic, why)
 
     def _on_command(self, msg: Incoming) -> None:
         counter = self.topics.counter_of(msg.topic)
         if not msg.payload:
             return  # someone cleared a retained command topic: nothing to apply
+        if msg.retain:
+            # Never applied: a retained press would replay on every reconnect.
+            # (Seen at all only because the subscription is retain-as-published.)
+            # The server clears it so nobody receives it again.
+            self.bus.clear_retained(msg.topic)
+            return self._reject("retained_command", "retained command", msg.topic)
         try:
             cmd = decode(CounterCommand, msg.payload)
         except ProtocolError as exc:
             return self._reject("malformed", exc.reason, msg.topic)
-        if msg.retain:
-            return self._reject("retained_command", f"retained command {cmd.id}", msg.topic)
         if cmd.counter != counter or self.site.counter(counter) is None:
             return self._reject("unauthorised",
                                 f"command {cmd.id} for counter {cmd.counter} on topic of counter {counter}",
+                                msg.topic)
+        if not self.buckets.take(counter):
+            # Faster than a person presses: dropped before the queue core, unanswered.
+            return self._reject("rate_limited", f"command {cmd.id}: counter {counter} over its rate",
                                 msg.topic)
         age_ms = self.clock.epoch_ms() - cmd.sent_at_ms
         if abs(age_ms) > self.max_command_age_ms:
@@ -150,8 +227,10 @@ class Bridge:
 
     def _apply(self, counter: int, cmd: CounterCommand) -> None:
         try:
+            # The audit identity is the credential's, never the payload's:
+            # only counter N's own box and panel may write its command topic (ACL).
             result = self.svc.counter_action(counter, cmd.action, command_id=cmd.id,
-                                             device=cmd.device, reason=cmd.reason)
+                                             device=bus_device(counter), reason=cmd.reason)
         except QueueError as exc:
             self.stats["refused"] += 1
             log.info("command %s refused: %s", cmd.id, exc.code)
@@ -161,8 +240,7 @@ class Bridge:
             log.exception("command %s failed", cmd.id)
             return self._set_result(counter, CommandResult(id=cmd.id, ok=False, code="server_error"))
         self.stats["duplicate" if result.get("duplicate") else "applied"] += 1
-        if result.get("call"):
-            self._publish_call(result["call"])
+        # Its call (if any) leaves through the outbox in _flush, in seq order.
         self._set_result(counter, CommandResult(id=cmd.id, ok=bool(result.get("ok", True))))
 
     def _set_result(self, counter: int, result: CommandResult) -> None:
@@ -198,26 +276,36 @@ class Bridge:
     # -- outbound -----------------------------------------------------------
 
     def _flush(self) -> None:
-        """Publish queued calls in order, then the retained state once per burst."""
+        """Publish the new calls in seq order, then the retained state once per burst."""
         with self._lock:
             changes, self._changes = self._changes, []
         if not changes:
             return
-        for change in changes:
-            if change.get("type") == "call":
-                self._publish_call(change.get("call") or change)
+        if any(change.get("type") == "call" for change in changes):
+            self._publish_calls()
         self._publish_state()
 
-    def _publish_call(self, call: dict) -> None:
-        try:
-            event = CallEvent.from_dict(call)
-        except ProtocolError as exc:
-            return self._reject("bad_outbound", f"call event: {exc.reason}", self.topics.call)
-        if event.seq <= self._last_seq:
-            return  # already published (from the command's result or the listener)
-        self._last_seq = event.seq
-        self.bus.publish(self.topics.call, encode(event), qos=1, retain=False, expiry_s=CALL_EXPIRY_S)
-        self.stats["calls_published"] += 1
+    def _publish_calls(self) -> None:
+        """Every committed call above the last one published, from the outbox, in seq order.
+
+        Reading the committed calls (not the change notices) is what makes a
+        call impossible to skip: a seq is published once, and never before a
+        lower one, however the box and panel commits interleaved.
+        """
+        while True:
+            calls = self.svc.calls_after(self._last_seq)
+            for call in calls:
+                self._last_seq = int(call["seq"])
+                try:
+                    event = CallEvent.from_dict(call)
+                except ProtocolError as exc:
+                    self._reject("bad_outbound", f"call event {call['seq']}: {exc.reason}", self.topics.call)
+                    continue
+                self.bus.publish(self.topics.call, encode(event), qos=1, retain=False,
+                                 expiry_s=CALL_FRESH_S)
+                self.stats["calls_published"] += 1
+            if not calls:
+                return
 
     def _publish_state(self, force: bool = False) -> None:
         """Every counter's state, the board and the summary, retained.

@@ -77,7 +77,8 @@ def server_main(argv: list[str]) -> int:
     _notify_ready()
     try:
         from server.systemd import serve
-        serve(server)  # server.run() plus WATCHDOG=1 pings from this main loop
+        # server.run() plus WATCHDOG=1 pings from this main loop, while the bus moves
+        serve(server, alive=getattr(bridge, "alive", None))
     except (KeyboardInterrupt, OSError):
         pass
     finally:

@@ -6,7 +6,8 @@
 
 Every change runs in one ``BEGIN IMMEDIATE`` transaction through the single
 writer (:class:`server.db.Database`), appends events, and only after COMMIT
-tells the listeners (the MQTT bridge). Requests carry ids; a repeated id
+tells the listeners (the MQTT bridge, the live dashboard), still holding the
+commit lock: listeners hear the changes in commit order. Requests carry ids; a repeated id
 returns the stored first result and changes nothing.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import threading
 from datetime import date
 from typing import Callable
 
@@ -59,14 +61,22 @@ class QueueService:
         self.clock = clock or ServerClock()
         self.db = Database(db_path)
         self._listeners: list[Callable[[dict], None]] = []
+        # Held from BEGIN to the last listener: two writers' changes never reach a
+        # listener out of commit order (call seq 11 told before seq 10).
+        self._commit_lock = threading.RLock()
 
     # ------------------------------------------------------------ plumbing
 
     def add_listener(self, fn: Callable[[dict], None]) -> None:
-        """Call ``fn(change)`` after every committed change (never for duplicates)."""
+        """Call ``fn(change)`` after every committed change (never for duplicates),
+        in commit order. ``fn`` runs under the commit lock: it must only hand over."""
         self._listeners.append(fn)
 
     def _write(self, fn: Callable[[Tx], object]):
+        with self._commit_lock:
+            return self._write_locked(fn)
+
+    def _write_locked(self, fn: Callable[[Tx], object]):
         holder: dict = {}
 
         def run(conn):
@@ -225,6 +235,16 @@ class QueueService:
                     "recent": recent,
                     "waiting": self.waiting_counts(conn, day),
                     "running_text": get_state(conn, "running_text", self.site.running_text)}
+
+    def last_call_seq(self) -> int:
+        """The seq of the newest committed call (0 before the first)."""
+        return int(get_state(self.db.read(), "call_seq", "0"))
+
+    def calls_after(self, seq: int, limit: int = 500) -> list[dict]:
+        """The outbox of call events: committed calls with a seq above ``seq``, in seq order."""
+        rows = self.db.read().execute("SELECT payload FROM calls WHERE seq > ? ORDER BY seq LIMIT ?",
+                                      (int(seq), int(limit)))
+        return [json.loads(r["payload"]) for r in rows]
 
     def counter_state(self, counter: int) -> dict:
         """What a counter's panel or button box shows."""

@@ -33,8 +33,12 @@ def watchdog_interval() -> float | None:
     return int(usec) / 2_000_000
 
 
-def serve(server) -> None:
+def serve(server, alive=None) -> None:
     """Run a waitress server's loop here, pinging the watchdog between rounds.
+
+    ``alive()`` (the bridge's: is the bus still moving?) is asked before each
+    ping; while it says False no ping goes out, and systemd restarts the
+    server when WatchdogSec runs out.
 
     The pings come from this main loop on purpose (FIELD_NOTES §7 item 81): if
     the loop hangs, the pings stop and systemd restarts the server.
@@ -49,7 +53,7 @@ def serve(server) -> None:
         while _listening(server, socket_map):  # our SIGTERM handler calls server.close()
             wasyncore.loop(timeout=min(1.0, interval or 1.0), map=socket_map,
                            use_poll=server.adj.asyncore_use_poll, count=1)
-            if interval and time.monotonic() - last >= interval:
+            if interval and time.monotonic() - last >= interval and (alive is None or alive()):
                 notify("WATCHDOG=1")
                 last = time.monotonic()
     except (SystemExit, KeyboardInterrupt):

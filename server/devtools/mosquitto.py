@@ -48,6 +48,9 @@ class Mosquitto:
         self.proc: subprocess.Popen | None = None
         self.production_config: str | None = None  # set by Mosquitto.production()
         self.credentials: dict[str, tuple[str, str]] = {}  # device -> (user, password)
+        # Soft limit of open files for the broker process, as systemd's
+        # LimitNOFILE sets it on a site (None: inherit this process's).
+        self.nofile: int | None = None
 
     @classmethod
     def production(cls, tmpdir=None, devices=(), port: int | None = None) -> "Mosquitto":
@@ -107,10 +110,17 @@ class Mosquitto:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([mosquitto_binary(), "-c", str(self.config_path)],
                                      stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, preexec_fn=self._limits)
         log.close()
         self._wait_ready(timeout)
         return self
+
+    def _limits(self) -> None:
+        if self.nofile is not None:
+            import resource
+            _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            soft = self.nofile if hard == resource.RLIM_INFINITY else min(self.nofile, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -69,3 +69,52 @@ def test_call_flashes_for_a_bounded_time_and_snapshot_shows_still():
     ticks.t += 0.2
     assert not state.flashing(6)
     assert state.counters[3].ticket.priority == "lansia"
+
+
+def test_calls_learnt_from_a_snapshot_are_announced_once_while_fresh():
+    """GIVEN a board at seq 10 that then hears call 13 (11 and 12 lost on the way)
+    WHEN the resync snapshot lists 11, 12 and 13
+    THEN 11 and 12 are handed over for announcing once, in seq order, 13 stays on the big panel,
+    and their events arriving afterwards are duplicates."""
+    state = BoardState(monotonic=Ticks())
+    state.apply_snapshot(snapshot("s", 10, serving={1: "A-010"}), retained=True)
+    assert state.take_late() == []
+    assert state.apply_call(call(13, "A-013", 3)) == "gap"
+    state.apply_snapshot(snapshot("s", 13, serving={1: "A-011", 2: "A-012", 3: "A-013"}), retained=True)
+    assert [c.seq for c in state.take_late()] == [11, 12]
+    assert state.current.seq == 13
+    assert state.apply_call(call(12, "A-012", 2)) == "duplicate"
+    state.apply_snapshot(snapshot("s", 13, serving={1: "A-011", 2: "A-012", 3: "A-013"}))
+    assert state.take_late() == []
+
+
+def test_a_late_call_event_is_announced_but_the_newest_stays_shown():
+    """GIVEN calls 11 and 13 applied WHEN the event of 12 arrives after them
+    THEN it is 'late' (announced), listed among the recent calls, and 13 stays shown large."""
+    state = BoardState(monotonic=Ticks())
+    state.apply_snapshot(snapshot("s", 10), retained=True)
+    state.apply_call(call(11, "A-011", 1))
+    state.apply_call(call(13, "A-013", 3))
+    assert state.apply_call(call(12, "A-012", 2)) == "late"
+    assert state.current.seq == 13
+    assert [c.seq for c in state.recent] == [13, 12, 11]
+    assert state.apply_call(call(12, "A-012", 2)) == "duplicate"
+
+
+def test_a_missed_call_older_than_the_fresh_window_is_never_announced():
+    """GIVEN a board at seq 10 WHEN a reconnect's snapshot lists call 11 made more than
+    CALL_FRESH_S before the snapshot's server time THEN it is shown but not announced, and its
+    event arriving afterwards stays silent too. Calls from before the board's first snapshot
+    are never announced."""
+    from broker.protocol import CALL_FRESH_S
+    state = BoardState(monotonic=Ticks())
+    state.apply_snapshot(snapshot("s", 10, serving={1: "A-010"}), retained=True)
+    later = replace(snapshot("s", 11, serving={1: "A-010", 2: "A-011"}),
+                    server_time_ms=SERVER_MS + (CALL_FRESH_S + 5) * 1000)
+    state.apply_snapshot(later, retained=True)
+    assert state.take_late() == []
+    assert state.counters[2].ticket.number == "A-011"
+    assert state.apply_call(call(11, "A-011", 2)) == "duplicate"
+    fresh = BoardState(monotonic=Ticks())
+    fresh.apply_snapshot(snapshot("s", 11, serving={1: "A-010", 2: "A-011"}), retained=True)
+    assert fresh.take_late() == []

@@ -1,0 +1,289 @@
+"""Parts of the bus hostility tests: an office on a real broker, and its attackers.
+
+``Office`` is the server as a site runs it: the real QueueService (SQLite in
+tmp), the real Bridge logged in with the server's own credential, the Flask
+app for ``/healthz``, counter boxes that press and wait for their
+acknowledgement (the retained counter state naming their command), and a
+display board that records every call. All on a real Mosquitto started with
+the production config and per-device credentials (``Mosquitto.production``).
+
+The attackers speak raw MQTT 5 over a socket, as fast as the socket takes it,
+in a separate process (``python bus_parts.py flood ...``), like a laptop on
+the LAN: they do not share the server's interpreter.
+"""
+from __future__ import annotations
+
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from broker.acl import DeviceSpec
+from broker.bus import BusClient
+from broker.protocol import CallEvent, CounterCommand, CounterState, decode, encode
+
+HERE = Path(__file__).resolve()
+BOXES = (1, 2, 3, 4)
+
+
+def devices(site: str) -> list[DeviceSpec]:
+    # 'probe-1' reads like the server (a second server user), to look at what the broker holds.
+    return ([DeviceSpec("server", "server-1", site), DeviceSpec("server", "probe-1", site),
+             DeviceSpec("display", "board-1", site),
+             DeviceSpec("display", "board-2", site), DeviceSpec("kiosk", "kiosk-1", site)]
+            + [DeviceSpec("button", f"box-{n:02d}", site, counter=n) for n in BOXES])
+
+
+# -- raw MQTT 5 --------------------------------------------------------------
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n % 128, n // 128
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _str(value) -> bytes:
+    raw = value.encode() if isinstance(value, str) else value
+    return struct.pack("!H", len(raw)) + raw
+
+
+def connect_packet(client_id: str, user: str, password: str, keepalive: int = 60) -> bytes:
+    body = _str("MQTT") + bytes([5, 0xC2]) + struct.pack("!H", keepalive) + b"\x00"
+    body += _str(client_id) + _str(user) + _str(password)
+    return b"\x10" + _varint(len(body)) + body
+
+
+def publish_packet(topic: str, payload: bytes, retain: bool = False) -> bytes:
+    body = _str(topic) + b"\x00" + payload  # QoS 0, no properties
+    return bytes([0x30 | (1 if retain else 0)]) + _varint(len(body)) + body
+
+
+def login(port: int, user: str, password: str, client_id: str = "attacker") -> socket.socket:
+    """A raw socket logged in to the broker; asserts CONNACK success."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(connect_packet(client_id, user, password))
+    ack = sock.recv(64)
+    assert ack[:1] == b"\x20" and ack[3] == 0, f"login refused: {ack!r}"
+    return sock
+
+
+def flood(port: int, user: str, password: str, topic: str, seconds: float,
+          commands_for: int | None = None, per_s: float = 0.0) -> int:
+    """Publish QoS 0 messages on ``topic`` for ``seconds``; returns how many.
+
+    Junk at full speed by default; with ``commands_for`` well-formed, fresh,
+    unique commands for that counter (at ``per_s`` a second, or full speed)."""
+    sock = login(port, user, password)
+    stop = threading.Event()
+
+    def drain():  # read whatever the broker sends, so our socket never blocks it
+        sock.settimeout(0.3)
+        while not stop.is_set():
+            try:
+                if not sock.recv(65536):
+                    return
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+    threading.Thread(target=drain, daemon=True).start()
+    junk = publish_packet(topic, b"\xff" * 48) * 200
+    sent, n, end = 0, 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        if commands_for is None:
+            batch, count = junk, 200
+        else:
+            count = 1 if per_s else 100
+            now_ms = int(time.time() * 1000)
+            batch = b"".join(publish_packet(topic, encode(CounterCommand(
+                id=f"{user}:burst:{n + i}", counter=commands_for, action="next", device=user,
+                sent_at_ms=now_ms))) for i in range(count))
+            n += count
+        try:
+            sock.sendall(batch)
+        except OSError:
+            break
+        sent += count
+        if per_s:
+            time.sleep(1.0 / per_s)
+    stop.set()
+    sock.close()
+    return sent
+
+
+class Flooder:
+    """``flood`` in a child process (another 'machine'); ``.sent`` after ``join``."""
+
+    def __init__(self, port, user, password, topic, seconds, commands_for=None, per_s=0.0):
+        args = [sys.executable, str(HERE), "flood", str(port), user, password, topic, str(seconds),
+                str(commands_for or 0), str(per_s)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     cwd=str(HERE.parents[2]))
+        self.sent = None
+
+    def join(self, timeout: float = 60) -> int:
+        out, err = self.proc.communicate(timeout=timeout)
+        assert self.proc.returncode == 0, err
+        self.sent = int(out.strip().splitlines()[-1])
+        return self.sent
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+# -- the office -----------------------------------------------------------------
+
+class Box:
+    """A counter box: presses ``next`` and waits for its acknowledgement."""
+
+    def __init__(self, broker, site: str, counter: int):
+        self.counter = counter
+        self.device = f"box-{counter:02d}"
+        user, password = broker.credentials[self.device]
+        self.bus = BusClient(site=site, role="button", device=self.device, port=broker.port,
+                             username=user, password=password)
+        self.sent: dict[str, float] = {}
+        self.acked: dict[str, float] = {}
+        self.results: dict[str, tuple[bool, str | None]] = {}
+        self._n = 0
+        self.bus.subscribe(self.bus.topics.counter_state(counter), self._on_state)
+
+    def _on_state(self, msg) -> None:
+        if not msg.payload:
+            return
+        last = decode(CounterState, msg.payload).last_command
+        if last and last.id in self.sent and last.id not in self.acked:
+            self.acked[last.id] = time.monotonic()
+            self.results[last.id] = (last.ok, last.code)
+
+    def press(self, clock_ms: int) -> str:
+        self._n += 1
+        cmd_id = f"{self.device}:press:{self._n}"
+        self.sent[cmd_id] = time.monotonic()
+        self.bus.publish_command(CounterCommand(id=cmd_id, counter=self.counter, action="next",
+                                                device=self.device, sent_at_ms=clock_ms))
+        return cmd_id
+
+    def latencies(self) -> list[float]:
+        return [self.acked[c] - t for c, t in self.sent.items() if c in self.acked]
+
+
+class Office:
+    """Server (queue + bridge + app), boxes 1-4 and board-2, on one production broker."""
+
+    def __init__(self, tmp_path, broker, site: str, tickets: int = 300, bridge_kw: dict | None = None):
+        from server.app import create_app
+        from server.bridge import Bridge
+        from server.devtools.benchlib.site import always_open_site
+        from server.queue import QueueService
+
+        self.broker, self.site_id = broker, site
+        self.svc = QueueService(str(tmp_path / "q.db"), always_open_site(site))
+        for i in range(tickets):
+            self.svc.issue("A", request_id=f"r{i}", device="kiosk-1")
+        user, password = broker.credentials["server-1"]
+        self.bridge = Bridge(self.svc, self.svc.site, {"host": "127.0.0.1", "port": broker.port,
+                                                       "username": user, "password": password,
+                                                       **(bridge_kw or {})})
+        self.app = create_app({"LALOPA_QUEUE": self.svc, "LALOPA_DB": str(tmp_path / "q.db"),
+                               "TESTING": True, "LALOPA_WEB": False})
+        self.app.extensions["lalopa.bridge"] = self.bridge
+        self.http = self.app.test_client()
+        self.calls: list[tuple[float, CallEvent]] = []
+        user, password = broker.credentials["board-2"]
+        self.board = BusClient(site=site, role="display", device="board-2", port=broker.port,
+                               username=user, password=password)
+        self.board.subscribe(self.board.topics.call,
+                             lambda m: self.calls.append((time.monotonic(), decode(CallEvent, m.payload))))
+        self.boxes = {n: Box(broker, site, n) for n in BOXES}
+        self._stop = threading.Event()
+        self._pump = threading.Thread(target=self._dispatch, daemon=True)
+
+    def start(self) -> "Office":
+        self.bridge.start()
+        for bus in [self.board] + [b.bus for b in self.boxes.values()]:
+            bus.start()
+            assert bus.connected.wait(5), f"{bus.device} could not log in"
+        self._pump.start()
+        deadline = time.monotonic() + 10
+        while self.bridge.stats["full_republish"] < 1 or not self.bridge.health()["ok"]:
+            assert time.monotonic() < deadline, "the bridge never came up"
+            time.sleep(0.05)
+        time.sleep(0.3)  # subscriptions settle
+        return self
+
+    def _dispatch(self) -> None:
+        while not self._stop.is_set():
+            self.board.dispatch(timeout=0.02)
+            for box in self.boxes.values():
+                box.bus.dispatch(timeout=0)
+
+    def now_ms(self) -> int:
+        return self.svc.clock.epoch_ms()
+
+    def healthz(self) -> int:
+        return self.http.get("/healthz").status_code
+
+    def press_rounds(self, counters, seconds: float, gap_s: float = 0.5, during=None) -> None:
+        """Press ``next`` on each of ``counters`` in turn every ``gap_s`` for ``seconds``;
+        ``during()`` runs between presses."""
+        end = time.monotonic() + seconds
+        i = 0
+        while time.monotonic() < end:
+            self.boxes[counters[i % len(counters)]].press(self.now_ms())
+            i += 1
+            stop_at = time.monotonic() + gap_s
+            while time.monotonic() < stop_at:
+                if during is not None:
+                    during()
+                time.sleep(0.05)
+
+    def wait_acked(self, counters, timeout: float = 10) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(len(self.boxes[n].acked) == len(self.boxes[n].sent) for n in counters):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def calls_of(self, counter: int) -> list[CallEvent]:
+        return [c for _, c in self.calls if c.counter == counter]
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._pump.join(5)
+        for box in self.boxes.values():
+            box.bus.stop()
+        self.board.stop()
+        self.bridge.stop()
+        self.svc.close()
+
+
+def p99(values: list[float]) -> float:
+    if not values:
+        return float("inf")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+
+
+def figures(values: list[float]) -> str:
+    if not values:
+        return "no samples"
+    return (f"n={len(values)} median={statistics.median(values) * 1000:.0f} ms "
+            f"p99={p99(values) * 1000:.0f} ms max={max(values) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "flood":
+        port, user, password, topic, seconds, counter, per_s = sys.argv[2:9]
+        print(flood(int(port), user, password, topic, float(seconds),
+                    commands_for=int(counter) or None, per_s=float(per_s)))

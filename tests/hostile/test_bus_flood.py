@@ -1,0 +1,112 @@
+"""Issue 13 row 1: one device's credential floods its own topic; the counter keeps calling.
+
+Before: a 30 s QoS 0 flood on a board's presence topic (or a box's command
+topic) wedged the server's session: its publishes were no longer
+acknowledged, paho held 20 of 20 in flight for minutes, presses were applied
+but no call reached a board and no box was acknowledged, and /healthz said 200.
+
+Now: the flooded filter is paused within the first second (the broker drops
+the flood), the other counters are called and acknowledged within 2 s, and a
+wedged session (the same flood with the guard switched off) is noticed by the
+bus client's watchdog and recovers within 5 s, with /healthz saying 503 while
+the bus is not moving.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from server.devtools.mosquitto import Mosquitto
+from server.intake import FloodLimit
+
+from bus_parts import BOXES, Flooder, Office, devices, figures, p99
+
+SITE = "hostile-flood"
+FLOOD_S = 12
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory):
+    b = Mosquitto.production(tmp_path_factory.mktemp("mosq-flood"), devices=devices(SITE)).start()
+    yield b
+    b.cleanup()
+
+
+@pytest.fixture
+def office(tmp_path, broker):
+    o = Office(tmp_path, broker, SITE).start()
+    yield o
+    o.stop()
+
+
+@pytest.mark.slow
+def test_flood_from_a_board_and_a_box_leaves_other_counters_calling(office, broker):
+    """GIVEN boxes 2-4 pressing every 0.2 s in turn WHEN board-1's credential floods its presence topic
+    AND box-01's credential floods counter 1's command topic, both QoS 0 at full speed for 12 s
+    THEN every press of boxes 2-4 is called exactly once and acknowledged, p99 under 2 s,
+    and the server's bus stays healthy."""
+    topics = office.bridge.topics
+    floods = [Flooder(broker.port, *broker.credentials["board-1"],
+                      topics.presence("display", "board-1"), FLOOD_S),
+              Flooder(broker.port, *broker.credentials["box-01"], topics.command(1), FLOOD_S)]
+    unhealthy = []
+    try:
+        office.press_rounds([2, 3, 4], FLOOD_S, gap_s=0.2,
+                            during=lambda: office.healthz() != 200 and unhealthy.append(time.monotonic()))
+    finally:
+        sent = [f.join() for f in floods]
+    assert office.wait_acked([2, 3, 4]), "a press was never acknowledged"
+    latencies = [x for n in (2, 3, 4) for x in office.boxes[n].latencies()]
+    presses = sum(len(office.boxes[n].sent) for n in (2, 3, 4))
+    time.sleep(0.5)
+    health = office.bridge.health()
+    print(f"\nrow 1 flood: {sent[0]} junk presence + {sent[1]} junk commands in {FLOOD_S} s; "
+          f"{presses} presses on counters 2-4: ack {figures(latencies)}; "
+          f"calls seen by a board {len([c for _, c in office.calls if c.counter != 1])}; "
+          f"paused {sorted(health['intake']['pauses'])}; recoveries {health['bus']['recoveries']}")
+    assert sent[0] > 50_000 and sent[1] > 50_000, "the flood did not run at full speed"
+    assert p99(latencies) < 2.0
+    for n in (2, 3, 4):
+        called = sorted(c.ticket for c in office.calls_of(n))
+        assert len(called) == len(office.boxes[n].sent) == len(set(called)), f"counter {n}: {called}"
+        assert all(office.boxes[n].results[c][0] for c in office.boxes[n].sent)
+    assert set(health["intake"]["pauses"]) == {topics.presence("display", "+"), topics.command(1)}
+    assert not unhealthy and health["ok"] and health["bus"]["recoveries"] == 0
+
+
+@pytest.mark.slow
+def test_wedged_session_recovers_by_itself_and_healthz_says_so(tmp_path, broker):
+    """GIVEN the flood guard switched off (every filter may bring 10^9 messages a second)
+    WHEN board-1's credential floods its presence topic at full speed for 4 s
+    THEN /healthz answers 503 while the server's publishes are not acknowledged, the bus client
+    reconnects by itself, and a press 'after' the flood is acknowledged within 5 s of its end."""
+    office = Office(tmp_path, broker, SITE).start()
+    try:
+        for topic_filter in list(office.bridge.guard._limits):
+            office.bridge.guard.watch(topic_filter, FloodLimit(messages=10**9, window_s=1.0, pause_s=1.0))
+        flood = Flooder(broker.port, *broker.credentials["board-1"],
+                        office.bridge.topics.presence("display", "board-1"), 4)
+        codes = []
+        office.press_rounds([2, 3], 4.5, gap_s=0.1, during=lambda: codes.append(office.healthz()))
+        flood.join()
+        ended = time.monotonic()
+        recovered = None
+        while time.monotonic() - ended < 10:
+            cmd = office.boxes[4].press(office.now_ms())
+            stop_at = time.monotonic() + 1.0
+            while time.monotonic() < stop_at and cmd not in office.boxes[4].acked:
+                time.sleep(0.02)
+            if cmd in office.boxes[4].acked:
+                recovered = office.boxes[4].acked[cmd] - ended
+                break
+        health = office.bridge.health()
+        print(f"\nrow 1 stall: /healthz {codes.count(503)} x 503 of {len(codes)} during the flood; "
+              f"recoveries {health['bus']['recoveries']}; first press acknowledged "
+              f"{recovered if recovered is None else round(recovered, 2)} s after the flood ended")
+        assert 503 in codes
+        assert health["bus"]["recoveries"] >= 1
+        assert recovered is not None and recovered < 5.0
+        assert office.healthz() == 200
+    finally:
+        office.stop()
