@@ -46,10 +46,6 @@ PRINTER_STATES = ("ok", "paper_low", "paper_out", "offline", "unknown")
 # bus drops an undelivered CallEvent after it (MQTT message expiry), and a
 # board that learns of a call late (a resync) speaks it only while this young.
 CALL_FRESH_S = 60
-# A call is announced within this many seconds of being made, or never: the
-# bus drops an undelivered CallEvent after it (MQTT message expiry), and a
-# board that learns of a call late (a resync) speaks it only while this young.
-CALL_FRESH_S = 60
 #: Deepest JSON nesting any payload may have (the board's counters[].ticket is 3).
 #: Checked before parsing: Python's json raises RecursionError on deep input
 #: that is still well under the size limit.
