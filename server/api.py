@@ -10,6 +10,7 @@ from datetime import date
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
+from broker.vocab import TOKEN_ROLES
 from server import errors, ratelimit
 from server.queue import QueueService
 
@@ -165,6 +166,14 @@ def without_tokens(value):
 @bp.get("/time")
 def server_time():
     return jsonify(queue().now())
+
+
+@bp.get("/whoami")
+def whoami():
+    """Who this token belongs to: a read-only check for ``lalopa doctor`` (changes nothing)."""
+    caller = authorize(*TOKEN_ROLES)
+    return jsonify({"id": caller.get("id"), "role": caller.get("role"),
+                    "counter": caller.get("counter")})
 
 
 def _date_arg(name: str, required: bool) -> date | None:
