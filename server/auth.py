@@ -2,7 +2,8 @@
 
 Roles: ``admin`` (everything), ``supervisor`` (live view and reports),
 ``verifier`` (the counter panel). There is never a default password: the first
-admin is made with ``lalopa user create-admin --db PATH --username U``.
+admin is made with ``lalopa user create-admin --db PATH`` (user name ``admin`` unless
+``--username`` says otherwise; the password is asked twice).
 
     >>> users = UserStore(Database(":memory:"))          # doctest: +SKIP
     >>> uid = users.create("ani", "verifier", "kata-sandi-panjang", counter=3)
@@ -348,7 +349,9 @@ def user_main(argv: list[str]) -> int:
     for name in ("create-admin", "add", "passwd", "disable", "enable", "list"):
         s = sub.add_parser(name)
         s.add_argument("--db", required=True)
-        if name != "list":
+        if name == "create-admin":  # the guide's natural first command needs no name
+            s.add_argument("--username", default="admin", help="default: admin")
+        elif name != "list":
             s.add_argument("--username", required=True)
         if name in ("create-admin", "add", "passwd"):
             s.add_argument("--password-file", help="read the password from this file (no prompt)")

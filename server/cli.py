@@ -159,6 +159,9 @@ def token_main(argv: list[str]) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("add", help="create or replace a device's token and print it")
     a.add_argument("--device", required=True)
+    a.add_argument("--out", metavar="FILE",
+                   help="also write the token to FILE (mode 0640), to copy to the device and "
+                        "hand to `lalopa install --token-file FILE`")
     a.add_argument("--role", required=True, help="kiosk, panel, display, button or admin")
     a.add_argument("--counter", type=int,
                    help="bind a panel or button token to this counter (default: any counter)")
@@ -174,8 +177,16 @@ def token_main(argv: list[str]) -> int:
     now = int(time.time() * 1000)
     try:
         if args.cmd == "add":
-            print(database.write(lambda c: devices.add(c, args.device, args.role, now,
-                                                       args.counter)))
+            if args.out and os.path.isdir(args.out):
+                return _fail(f"--out {args.out} adalah folder / is a directory: name a file")
+            token = database.write(lambda c: devices.add(c, args.device, args.role, now,
+                                                         args.counter))
+            print(token)
+            if args.out:
+                _write_secret(args.out, token)
+                print(f"# token ditulis ke / written to {args.out}: salin ke perangkat / copy it to "
+                      f"the device, then: sudo lalopa install --role {args.role} --token-file "
+                      f"{os.path.basename(args.out)}", file=sys.stderr)
         elif args.cmd == "revoke":
             if not database.write(lambda c: devices.revoke(c, args.device, now)):
                 return _fail(f"no active token for device {args.device!r}")
@@ -190,6 +201,14 @@ def token_main(argv: list[str]) -> int:
         return _fail(exc.message_en)
     finally:
         database.close()
+
+
+def _write_secret(path: str, value: str) -> None:
+    """``value`` into ``path``, created 0640 (never readable by others, even for a moment)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    os.chmod(path, 0o640)  # an existing file keeps its old mode through os.open
 
 
 # ----------------------------------------------------------------- user
