@@ -175,6 +175,9 @@ class KioskApp(FrameLoop):
         elif event.type in (pygame.WINDOWEXPOSED, pygame.WINDOWSHOWN, pygame.WINDOWRESTORED,
                             pygame.WINDOWSIZECHANGED):
             self._drawn_key = None   # the window system lost our pixels: draw again
+            # A compositor's configure (sway making the window full screen, even at the
+            # same size) replaces the display surface; the old one must not be drawn on.
+            self.surface = self.painter.s = pygame.display.get_surface() or self.surface
         elif event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
             if not (self.surface.get_flags() & pygame.FULLSCREEN):
                 self.running = False

@@ -91,8 +91,8 @@ def test_kiosk_gets_udev_rule_token_and_screen_service(tmp_path):
     assert any(cmd.startswith("apt-get install") and " sway grim" in cmd for cmd in plan)
     assert "systemctl enable --now lalopa-kiosk.service" in plan
     sway = (tmp_path / "etc/lalopa/sway/kiosk.conf").read_text()
-    assert ("exec /opt/lalopa/venv/bin/lalopa kiosk run --config /etc/lalopa/kiosk.toml; "
-            "swaymsg exit") in sway
+    assert ('exec "/opt/lalopa/venv/bin/lalopa kiosk run --config /etc/lalopa/kiosk.toml; '
+            'swaymsg exit"') in sway
     assert "ExecStart=/usr/bin/sway --config /etc/lalopa/sway/kiosk.conf" in (
         tmp_path / "etc/systemd/system/lalopa-kiosk.service").read_text()
     assert not (tmp_path / "etc/systemd/user").exists() and not (tmp_path / "home").exists()
