@@ -182,3 +182,37 @@ def test_installed_server_sits_behind_the_front(tmp_path):
     start = next(ln for ln in unit.splitlines() if ln.startswith("ExecStart="))
     assert f"--host 127.0.0.1 --port {APP_PORT} --trusted-proxy 127.0.0.1" in start
     assert "0.0.0.0" not in start
+
+
+def test_live_events_pass_through_the_front_at_once(front, capsys):
+    """GIVEN a supervisor's live view behind the front WHEN a ticket is issued THEN the new
+    snapshot arrives through nginx within a second (the front does not buffer the stream)."""
+    import re
+    from urllib.parse import urlencode
+    front.user("kepala", "supervisor", "kata-sandi-kepala")
+    token = front.token("kiosk-1", "kiosk")
+    _s, h, page = request(front.port, "GET", "/login")
+    cookie = h["set-cookie"].split(";", 1)[0]
+    csrf = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+    status, h, _ = request(front.port, "POST", "/login",
+                           urlencode({"username": "kepala", "password": "kata-sandi-kepala",
+                                      "csrf_token": csrf}).encode(),
+                           {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    assert status == 302
+    cookies = "; ".join(line.split(";", 1)[0] for line in h["set-cookie"].splitlines())
+    s = raw(front.port, "127.0.0.1")
+    s.sendall(f"GET /dashboard/events HTTP/1.1\r\nHost: lalopa\r\nCookie: {cookies}\r\n\r\n".encode())
+    s.settimeout(5)
+    seen = b""
+    while b"event: state" not in seen:
+        seen += s.recv(65536)
+    t0 = time.monotonic()
+    request(front.port, "POST", "/api/v1/tickets", {"service": "A", "request_id": "live-1"},
+            {"Authorization": f"Bearer {token}"})
+    got = b""
+    while b'"issued":1' not in got.replace(b" ", b""):
+        got += s.recv(65536)
+    took = time.monotonic() - t0
+    s.close()
+    figure(capsys, f"ticket issued -> live view updated through the front in {took * 1000:.0f} ms")
+    assert took < 1.0
