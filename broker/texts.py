@@ -35,6 +35,7 @@ client) through :func:`displayable`, which never raises.
 """
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 
@@ -200,6 +201,12 @@ def displayable(value, limit: int | None = None) -> str:
     an ellipsis. A text that passes :func:`clean` comes back unchanged.
     """
     text = value if isinstance(value, str) else ("" if value is None else str(value))
+    return _displayable(text, limit)
+
+
+@functools.lru_cache(maxsize=512)
+def _displayable(text: str, limit: int | None) -> str:
+    # Cached: the board asks again for the same few strings on every frame.
     kept, run = [], 0
     for ch in text:
         if not _is_space(ch) and _refusal(ch):

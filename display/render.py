@@ -16,6 +16,8 @@ import math
 
 import pygame
 
+from broker.texts import displayable
+from broker.vocab import priority_label
 from kiosk.fonts import font_path
 
 from .state import BoardState
@@ -33,7 +35,9 @@ BADGE = (190, 30, 45)
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
           "September", "Oktober", "November", "Desember")
-PRIORITY_NAMES = {"lansia": "Lansia", "disabilitas": "Disabilitas", "hamil": "Ibu hamil"}
+#: The most characters one text draws; the longest contract text (the running
+#: text) is 1000, and a longer string from elsewhere ends in "…".
+MAX_DRAWN = 1000
 STATUS_WORDS = {"closed": "Tutup / Closed", "paused": "Istirahat / Break"}
 REGIONS = ("header", "clock", "badge", "call", "recent", "counters", "services", "ticker")
 
@@ -107,7 +111,11 @@ class Renderer:
         return self._fonts[key]
 
     def text(self, s: str, px: int, color=TEXT, bold: bool = True) -> pygame.Surface:
-        """Rendered text, cached: big numbers render once per change, not per frame."""
+        """Rendered text, cached: big numbers render once per change, not per frame.
+
+        Any string is drawn: it goes through the text contract's ``displayable``
+        first (SDL refuses a NUL, UTF-8 a lone surrogate)."""
+        s = displayable(s, MAX_DRAWN)
         key = (s, max(8, int(px)), bold, color)
         surf = self._text_cache.get(key)
         if surf is None:
@@ -118,6 +126,7 @@ class Renderer:
 
     def fit(self, s: str, max_w: int, max_h: int, color=TEXT, bold: bool = True) -> pygame.Surface:
         """The largest text that fits the box (the font's line height is ~1.17 px/px)."""
+        s = displayable(s, MAX_DRAWN)
         px = int(max_h / 1.17)
         w, _ = self.font(px, bold).size(s)
         if w > max_w:
@@ -210,7 +219,7 @@ class Renderer:
                 ("SILAKAN MENUJU / Please go to", 0.06, 0.2, False), (counter, 0.2, 0.34, True)]
         lines = [title, call.ticket, counter]
         if prio:
-            tag = f"PRIORITAS / Priority: {PRIORITY_NAMES.get(call.priority, call.priority)}"
+            tag = f"PRIORITAS / Priority: {priority_label(call.priority)}"
             rows.append((tag, 0.06, 0.45, True))
             lines.append(tag)
         for s, size, dy, bold in rows:

@@ -1,6 +1,7 @@
 """Every string a resident sees, Indonesian first and English second.
 
-Screens look strings up by key and language; ``both(key)`` gives the
+Screens look strings up by key and language (priority words live with the other
+shared vocabulary in :mod:`broker.vocab`); ``both(key)`` gives the
 "Indonesia / English" pair used on error screens, where a person who does not
 read the current language must still understand what happened.
 """
@@ -15,9 +16,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "est_wait": ("perkiraan {m} menit", "about {m} min"),
     "est_none": ("tanpa antrean", "no queue"),
     "priority": ("Prioritas:", "Priority:"),
-    "prio_lansia": ("Lansia", "Elderly"),
-    "prio_disabilitas": ("Disabilitas", "Disability"),
-    "prio_hamil": ("Ibu hamil", "Pregnant"),
     "lang_toggle": ("English", "Bahasa Indonesia"),
     "requirements": ("Persyaratan", "Requirements"),
     "flow": ("Alur pelayanan", "Service flow"),
@@ -32,6 +30,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                    "No ticket is printed here: note or photograph your number on this screen."),
     "print_failed": ("Tiket tidak dapat dicetak. Nomor Anda tetap berlaku: catat atau foto layar ini.",
                      "The ticket could not be printed. Your number is still valid: note it or photograph this screen."),
+    "print_unknown": ("Printer tidak menjawab. Jika tiket tidak keluar, nomor Anda tetap berlaku: catat atau foto layar ini.",
+                      "The printer did not answer. If no ticket came out, your number is still valid: note it or photograph this screen."),
     "paper_out": ("Kertas printer habis. Nomor Anda tetap berlaku: catat atau foto layar ini.",
                   "The printer is out of paper. Your number is still valid: note it or photograph this screen."),
     "reprint": ("Cetak ulang", "Reprint"),

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 
 import pygame
 
+from broker.texts import displayable
+
 from .fonts import font_path
+
+#: The most characters one text box draws; the longest contract text (the
+#: running text) is 1000, and a longer string from elsewhere ends in "…".
+MAX_DRAWN = 1000
 
 BG = (245, 247, 250)
 INK = (20, 30, 45)
@@ -104,7 +110,11 @@ class Painter:
         return lines
 
     def fit(self, text: str, rect: pygame.Rect, size: int, bold: bool = False):
-        """The largest font ≤ size whose wrapped text fits in rect."""
+        """The largest font ≤ size whose wrapped text fits in rect.
+
+        Any string is drawn: line by line it goes through the text contract's
+        ``displayable`` first (SDL refuses a NUL, UTF-8 a lone surrogate)."""
+        text = "\n".join(displayable(line, MAX_DRAWN) for line in str(text).split("\n"))
         while True:
             font = self.font(size, bold)
             lines = self.wrap(text, font, rect.w)

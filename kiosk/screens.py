@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pygame
 
+from broker.vocab import PRIORITIES, priority_label
+
 from . import i18n
 from .layout import (BG, DANGER, HEADER, INK, MUTED, PRIMARY_TEXT, SECONDARY, SELECTED,
                      Button, Layout, Painter)
-
-PRIORITIES = ("lansia", "disabilitas", "hamil")
 
 
 def _header(app, p: Painter, lay: Layout, title: str, toggle: bool = True) -> list[Button]:
@@ -61,7 +61,7 @@ def draw_home(app, p: Painter, lay: Layout) -> list[Button]:
         b = Button(pygame.Rect(row.x + label_w + lay.gap + i * (chip_w + lay.gap), row.y,
                                chip_w, row.h), "priority", prio)
         chosen = app.priority == prio
-        p.button(b, ("\u2713 " if chosen else "") + i18n.t(f"prio_{prio}", lang), lay.unit,
+        p.button(b, ("\u2713 " if chosen else "") + priority_label(prio, lang), lay.unit,
                  fill=SELECTED if chosen else SECONDARY, color=INK)
         buttons.append(b)
     hint = pygame.Rect(body.x, row.bottom + lay.gap, body.w, lay.unit * 2)
@@ -121,7 +121,7 @@ def draw_info(app, p: Painter, lay: Layout) -> list[Button]:
     p.button(back, i18n.t("back", lang), int(lay.unit * 1.3), fill=SECONDARY, color=INK)
     label = i18n.t("take", lang)
     if app.priority:
-        label += f" ({i18n.t('prio_' + app.priority, lang)})"
+        label += f" ({priority_label(app.priority, lang)})"
     p.button(take, label, int(lay.unit * 1.3))
     return buttons + [back, take]
 
@@ -149,9 +149,10 @@ def draw_confirm(app, p: Painter, lay: Layout) -> list[Button]:
     mid = pygame.Rect(body.x, number_r.bottom, body.w, body.h * 25 // 100)
     p.text("\n".join(info), mid, int(lay.unit * 1.3), INK)
     status_r = pygame.Rect(body.x, mid.bottom, body.w, body.bottom - mid.bottom)
-    failed = app.print_state in ("failed", "paper_out")
+    failed = app.print_state in ("failed", "paper_out", "unknown")
     key = {"printing": "printing", "printed": "printed", "none": "no_printer",
-           "failed": "print_failed", "paper_out": "paper_out"}[app.print_state]
+           "failed": "print_failed", "paper_out": "paper_out",
+           "unknown": "print_unknown"}[app.print_state]
     # Indonesian first, English second, whatever the toggle says: the person at the
     # kiosk may not be the one who chose the language
     if failed:

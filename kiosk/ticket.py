@@ -2,21 +2,28 @@
 
 The whole ticket is rendered into an escpos ``Dummy`` first, then sent to the
 real printer in one write, so the bytes tests assert and the bytes the
-printer receives are the same. Text is normalised to plain ASCII because
-typographic quotes and dashes make python-escpos switch code page, which cheap
-58 mm clones print as garbage (FIELD_NOTES 20). Every command byte sequence is
-a named constant below; tests build their expected bytes from them.
+printer receives are the same. Text is normalised to plain ASCII by
+:func:`broker.texts.to_ascii` (the text contract that also decides which
+admin texts are printable): typographic quotes and dashes make python-escpos
+switch code page, which cheap 58 mm clones print as garbage. Every command
+byte sequence is a named constant below; tests build their expected bytes
+from them.
 """
 from __future__ import annotations
 
+import logging
 import textwrap
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
 from escpos.printer import Dummy
 
+from broker.texts import to_ascii
+from broker.vocab import priority_label
+
 from . import i18n
+
+log = logging.getLogger(__name__)
 
 ESC = b"\x1b"
 GS = b"\x1d"
@@ -41,22 +48,9 @@ SEPARATOR_CHAR = b"-"
 PAPER = {58: {"cols": 32, "number_mag": 4, "qr_size": 5},
          80: {"cols": 48, "number_mag": 6, "qr_size": 6}}
 
-_ASCII_MAP = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"',
-    "\u201e": '"', "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2026": "...",
-    "\u00a0": " ", "\u2022": "*", "\u00b7": "*", "\u2192": "->",
-})
-
-
-def to_ascii(text: str) -> str:
-    """Printable ASCII only: accents dropped, quotes/dashes straightened."""
-    text = unicodedata.normalize("NFKD", str(text).translate(_ASCII_MAP))
-    out = []
-    for ch in text:
-        if unicodedata.combining(ch):
-            continue
-        out.append(ch if " " <= ch <= "~" else ("" if ch in "\r\n\t" else "?"))
-    return "".join(out)
+#: A status link longer than this is not drawn as a QR code (a 58 mm ticket fits
+#: about 100 characters legibly; the server's links are ~40).
+MAX_QR_URL = 200
 
 
 @dataclass(frozen=True)
@@ -93,8 +87,8 @@ def _when(iso: str, tz_label: str) -> str:
     """Server time as printed: "23-11-2026 08:41 WIB" (the offset is the server's)."""
     try:
         stamp = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
+    except (TypeError, ValueError):
+        return to_ascii(iso)[:40]
     return f"{stamp:%d-%m-%Y %H:%M} {tz_label}".strip()
 
 
@@ -138,7 +132,7 @@ class TicketBuilder:
             self.line(part)
         self.raw(SIZE_NORMAL)
         if tk.priority:
-            self.line(i18n.t(f"prio_{tk.priority}").upper())
+            self.line(priority_label(tk.priority).upper())
         self.line(_when(tk.issued_at, tk.tz_label))
         self.line(i18n.t("t_ahead", n=tk.people_ahead))
         mins = i18n.minutes(tk.est_wait_s)
@@ -160,12 +154,16 @@ class TicketBuilder:
         self.separator()
 
     def qr(self, tk: TicketData) -> None:
-        if not tk.status_url:
+        url = tk.status_url
+        if not url:
+            return
+        if len(url) > MAX_QR_URL or not (url.isascii() and url.isprintable()):
+            log.warning("status link not printable as a QR code: %r", url[:60])
             return
         self.line(i18n.t("t_scan"))
         # Drawn by the qrcode library as a raster image: works on printers
         # without native QR; centred because the profile knows the width.
-        self.p.qr(tk.status_url, size=PAPER[self.paper]["qr_size"], center=True)
+        self.p.qr(url, size=PAPER[self.paper]["qr_size"], center=True)
 
     def footer(self, tk: TicketData) -> None:
         if tk.whatsapp:
