@@ -49,6 +49,8 @@ BROKER_PASSWD = "/etc/mosquitto/lalopa.passwd"
 BROKER_ACL = "/etc/mosquitto/lalopa.acl"
 
 # apt packages per role (python3-lgpio so the button venv can see lgpio).
+# Raspberry Pi OS's archive only: on plain Debian the install goes on without them.
+PI_ONLY = {"python3-lgpio"}
 APT = {
     "server": ["python3-venv", "mosquitto", "mosquitto-clients", "sqlite3", "nginx"],
     "kiosk": ["python3-venv", "libusb-1.0-0", *SCREEN_APT],
@@ -178,10 +180,21 @@ class Installer:
         return self.changes
 
     def packages(self) -> None:
-        missing = [p for p in APT[self.role] if not self._dpkg_installed(p)]
-        self.command("apt " + " ".join(APT[self.role]),
-                     ["apt-get", "install", "-y", "--no-install-recommends", *APT[self.role]],
+        wanted = [p for p in APT[self.role] if p not in PI_ONLY or self._apt_knows(p)]
+        for p in APT[self.role]:
+            if p not in wanted:
+                self.out(f"{'missing':10} {p}: hanya di Raspberry Pi OS / only in Raspberry Pi "
+                         "OS; without it the buttons work only on mock pins")
+        missing = [p for p in wanted if not self._dpkg_installed(p)]
+        self.command("apt " + " ".join(wanted),
+                     ["apt-get", "install", "-y", "--no-install-recommends", *wanted],
                      done=not missing)
+
+    def _apt_knows(self, package: str) -> bool:
+        """Does this machine's apt archive have ``package`` (plans assume it does)?"""
+        if not self.runner.execute:
+            return True
+        return subprocess.run(["apt-cache", "show", package], capture_output=True).returncode == 0
 
     def _dpkg_installed(self, package: str) -> bool:
         status = self.path("/var/lib/dpkg/status")
@@ -334,6 +347,11 @@ class Installer:
     def printer_udev(self) -> None:
         if self.write("/etc/udev/rules.d/60-lalopa-printer.rules", PRINTER_UDEV):
             self.ledger.pop("udev reload", None)
+        # udevd reads the rules when it starts; only a running one must be told. A
+        # container has none, and `udevadm control` then fails.
+        if self.runner.execute and not self.path("/run/udev/control").exists():
+            self.report("unchanged", "udev reload (udevd not running: rules apply when it starts)")
+            return
         self.command("udev reload", ["udevadm", "control", "--reload-rules"])
 
     def mosquitto(self) -> None:

@@ -134,11 +134,13 @@ def rehearsal_parts() -> None:
     """Headless screens, mock-pin boxes, the board's sound to a file; the printer host."""
     printer = BY_NAME["printer"]
     run_in(printer, f"""
+python3 -m venv /opt/printer-venv
+/opt/printer-venv/bin/pip install -q pillow zxing-cpp
 cat > /etc/systemd/system/rehearsal-printer.service <<'EOF'
 [Unit]
 Description=Rehearsal network receipt printer (ESC/POS on port 9100, decoded)
 [Service]
-ExecStart=/usr/bin/python3 {HELPERS}/printer_host.py --host 0.0.0.0 --port 9100 --log {PRINTS}
+ExecStart=/opt/printer-venv/bin/python {HELPERS}/printer_host.py --bind 0.0.0.0 --port 9100 --log {PRINTS}
 StateDirectory=rehearsal-printer
 Restart=always
 [Install]
@@ -466,6 +468,7 @@ def main(argv: list[str]) -> int:
     t0 = time.monotonic()
     rig.ensure_host_tools()
     rig.teardown()               # whatever an earlier, killed run left behind
+    rig.fresh_logs()
     try:
         base, wheels = rig.base_image(), rig.wheelhouse()
         rig.RUN.mkdir(parents=True)
@@ -492,7 +495,8 @@ def main(argv: list[str]) -> int:
         check_reboots(stick, wheels)
         ticket_flow(BY_NAME["box-02"])
     except RehearsalFailed as exc:
-        log(f"FAILED after {time.monotonic() - t0:.0f} s:\n{exc}")
+        log(f"FAILED after {time.monotonic() - t0:.0f} s:\n{exc}\n"
+            f"(every command and its output: {rig.LOGS}/<host>.log)")
         return 1
     except BaseException as exc:      # interrupted or a harness bug: still tear down
         log(f"ABORTED after {time.monotonic() - t0:.0f} s: {exc!r}")

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 from dataclasses import dataclass
@@ -33,7 +34,8 @@ HELPERS_IN_HOST = "/opt/rehearsal"   # this directory: the printer host, on-host
 
 # Debian's own packages for every host (one image; each host boots a copy-on-write overlay).
 PACKAGES = [
-    "systemd", "systemd-sysv", "dbus", "dbus-user-session", "libpam-systemd", "iproute2",
+    # udev as on Raspberry Pi OS (it also creates the groups input and render)
+    "systemd", "systemd-sysv", "udev", "dbus", "dbus-user-session", "libpam-systemd", "iproute2",
     "iputils-ping", "procps", "psmisc", "less", "sudo", "git", "ca-certificates", "curl",
     "python3", "python3-venv",
     # what `lalopa install` asks apt for, per role (hosts have no network: present beforehand)
@@ -129,7 +131,7 @@ def _key(*parts: str) -> str:
 def base_image() -> Path:
     """The cached Bookworm root file system; built once per package list."""
     mirrors = debian_mirrors()
-    target = CACHE / f"base-{_key(*PACKAGES, *mirrors, 'v1')}"
+    target = CACHE / f"base-{_key(*PACKAGES, *mirrors, 'v2')}"
     if (target / ".complete").exists():
         log(f"base image: cached {target}")
         return target
@@ -160,6 +162,9 @@ def _prepare_base(root: Path) -> None:
     link = wants / "systemd-networkd.service"
     if not link.exists():
         link.symlink_to("/lib/systemd/system/systemd-networkd.service")
+    # Raspberry Pi OS has a group gpio owning /dev/gpiochip*; Debian has none.
+    if "\ngpio:" not in "\n" + (root / "etc/group").read_text():
+        sh(["chroot", str(root), "groupadd", "--system", "gpio"])
     # Containers have no consoles to log in on.
     for unit in ("console-getty.service", "getty@.service"):
         (root / f"etc/systemd/system/{unit}").unlink(missing_ok=True)
@@ -178,9 +183,14 @@ def wheelhouse() -> Path:
     log("wheelhouse: pip wheel of the project with all extras")
     t0 = time.monotonic()
     # The build backend too: hosts build the project from source with no index.
-    build = tomllib.loads(pyproject)["build-system"]["requires"]
+    project = tomllib.loads(pyproject)
+    build = project["build-system"]["requires"]
+    # The printer host decodes QR images with zxing-cpp (a test dependency of the project).
+    printer = [r for r in project["project"]["optional-dependencies"]["test"]
+               if r.startswith(("zxing-cpp", "pillow"))]
     sh([sys.executable, "-m", "pip", "wheel", "-q", "--wheel-dir", str(partial),
-        f"{REPO}[server,kiosk,display,button]", *build, "wheel", "pip"], timeout=900)
+        f"{REPO}[server,kiosk,display,button]", *build, *printer, "pillow", "wheel", "pip"],
+       timeout=900)
     for own in partial.glob("lalopa-*.whl"):   # the hosts build the project from its source
         own.unlink()
     (partial / ".complete").write_text(time.strftime("%F %T\n"))
@@ -292,20 +302,37 @@ CLEAN_ENV = ["env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 def run_in(host: Host, script: str, *, timeout: float = 120, check: bool = True,
            user: str | None = None) -> subprocess.CompletedProcess:
     """Run a bash script inside the booted host, as root (or ``user``), in a clean login env."""
-    cmd = ["nsenter", "-t", str(leader(host)), "-m", "-u", "-i", "-n", "-p", "-C", "--wd=/root",
-           *CLEAN_ENV, "/bin/bash", "-eo", "pipefail", "-c", script]
+    enter = ["nsenter", "-t", str(leader(host)), "-m", "-u", "-i", "-n", "-p", "-C", "-r"]
+    script = "cd ~ 2>/dev/null || cd /\n" + script
+    cmd = [*enter, *CLEAN_ENV, "/bin/bash", "-eo", "pipefail", "-c", script]
     if user:
-        cmd = ["nsenter", "-t", str(leader(host)), "-m", "-u", "-i", "-n", "-p", "-C", "--wd=/",
-               *CLEAN_ENV, "runuser", "-u", user, "--", "/bin/bash", "-eo", "pipefail", "-c", script]
+        cmd = [*enter, *CLEAN_ENV, "runuser", "-u", user, "--",
+               "/bin/bash", "-eo", "pipefail", "-c", script]
+    t0 = time.monotonic()
     try:
         res = subprocess.run(cmd, text=True, capture_output=True, timeout=timeout)
+        _record(host, script, res.returncode, res.stdout + res.stderr, time.monotonic() - t0)
     except subprocess.TimeoutExpired as exc:
+        _record(host, script, "timeout", _text(exc.stdout) + _text(exc.stderr), timeout)
         raise RehearsalFailed(f"{host.name}: timed out after {timeout:.0f} s:\n{script}\n"
                               f"--- output ---\n{_text(exc.stdout)}{_text(exc.stderr)}") from None
     if check and res.returncode != 0:
         raise RehearsalFailed(f"{host.name}: exit {res.returncode}:\n{script}\n"
                               f"--- output ---\n{res.stdout}{res.stderr}")
     return res
+
+
+LOGS = Path(os.environ.get("LALOPA_REHEARSAL_LOGS", "/tmp/lalopa-rehearsal-logs"))
+_log_lock = threading.Lock()
+
+
+def _record(host: Host, script: str, code, output: str, took: float) -> None:
+    """Every command of the run and its output, per host, kept after the run."""
+    with _log_lock:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        with open(LOGS / f"{host.name}.log", "a") as f:
+            f.write(f"\n===== {time.strftime('%H:%M:%S')} exit {code} in {took:.1f} s\n"
+                    f"{script}\n----- output\n{output}")
 
 
 def _text(b) -> str:
@@ -355,24 +382,29 @@ def reboot(host: Host, stick: Path, wheels: Path, timeout: float = 60) -> None:
 
 def teardown() -> None:
     hosts = RUN / "hosts"
+    ours = []
     for pidfile in sorted(hosts.glob("*/nspawn.pid")) if hosts.exists() else []:
         try:
             pid = int(pidfile.read_text())
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except (OSError, ValueError):
             continue
-        if b"systemd-nspawn" not in cmdline:
-            continue           # pid reused by something else: not ours
+        if b"systemd-nspawn" in cmdline:      # a reused pid is not ours
+            ours.append(pid)
+    for pid in ours:                           # nspawn asks each host's systemd to power off
         try:
-            os.kill(pid, signal.SIGTERM)        # nspawn asks the host's systemd to power off
+            os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
-            continue
-        for _ in range(100):
-            if not Path(f"/proc/{pid}").exists():
-                break
-            time.sleep(0.1)
-        else:
+            pass
+    deadline = time.monotonic() + 20
+    while ours and time.monotonic() < deadline:
+        ours = [p for p in ours if Path(f"/proc/{p}").exists()]
+        time.sleep(0.2)
+    for pid in ours:                           # did not power off in time
+        try:
             os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     for proc in host_procs.values():
         try:
             proc.wait(timeout=5)
@@ -386,3 +418,8 @@ def teardown() -> None:
     if Path(f"/sys/class/net/{BRIDGE}").exists():
         subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True, timeout=30)
     shutil.rmtree(RUN, ignore_errors=True)
+
+
+def fresh_logs() -> None:
+    shutil.rmtree(LOGS, ignore_errors=True)
+    LOGS.mkdir(parents=True)
