@@ -293,3 +293,27 @@ def test_rejected_settings_form_changes_nothing(app):
     c.post("/admin/settings", data=form)
     assert (svc.board()["running_text"], svc.site.facility, svc.site.target_wait_min) == (
         "Teks baru / New text", "Dinkes Baru", 20)
+
+
+def test_account_wide_budget_spares_the_owners_known_browser(tmp_path):
+    """GIVEN MAX_PER_ACCOUNT failures for `siti` spread over many addresses WHEN she logs in
+    from a new address without her device cookie THEN 429; WITH the device cookie her browser
+    got at an earlier log-in THEN she gets in, and the cookie of another account does not help."""
+    from server.auth import MAX_PER_ACCOUNT
+    db = Database(tmp_path / "u.db")
+    users = UserStore(db)
+    users.create("siti", "supervisor", PW)
+    users.create("budi", "supervisor", PW)
+    users.authenticate("siti", PW, ip="10.0.0.2")
+    mine = users.remember_device("siti", None)
+    other = users.remember_device("budi", None)
+    now = int(time.time() * 1000)
+    db.write(lambda c: c.executemany(
+        "INSERT INTO login_failures (scope, key, at_ms) VALUES ('user', 'siti', ?)",
+        [(now,)] * MAX_PER_ACCOUNT))
+    for device in (None, other):
+        with pytest.raises(AuthError) as err:
+            users.authenticate("siti", PW, ip="10.0.0.3", device=device)
+        assert err.value.code == "rate_limited" and err.value.retry_after > 0
+    assert users.authenticate("siti", PW, ip="10.0.0.3", device=mine)["username"] == "siti"
+    db.close()
