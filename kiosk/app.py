@@ -83,6 +83,7 @@ class KioskApp(FrameLoop):
         self._counts_ms = 0   # server time of the figures in self.counts
         self.ticket: dict | None = None
         self.print_state = "none"
+        self._print_due: float | None = None   # clock() by which the print job must end
         self.error_text: tuple[str, str] | None = None
         self.closed_reason = "hours"
         self.buttons = []
@@ -264,6 +265,7 @@ class KioskApp(FrameLoop):
             while not self.printer.results.empty():
                 res = self.printer.results.get()
                 if self.ticket and res.job_id == self.ticket["ticket"]["id"]:
+                    self._print_due = None
                     # A job that ends in a file is not a ticket in the resident's hand:
                     # the screen then says to note or photograph the number instead.
                     done = "printed" if self.printer.conf.on_paper else "none"
@@ -315,8 +317,29 @@ class KioskApp(FrameLoop):
             self.print_state = "none"
             return
         self.print_state = "printing"
+        self._print_due = self.clock() + self.printer.deadline_s
         data = TicketData.from_issue(self.ticket, self.site)
         self.printer.submit(PrintJob(self.ticket["ticket"]["id"], data))
+
+    def _check_print_deadline(self) -> None:
+        """A job that has not ended by its deadline is "unknown": Done works again and
+        the number stays on screen. The worker may be stuck in a blocking write; if its
+        answer comes later it still updates the screen."""
+        if self.print_state != "printing" or self._print_due is None or self.clock() < self._print_due:
+            return
+        log.warning("print job %s did not end within %.0f s; status unknown",
+                    self.ticket["ticket"]["id"] if self.ticket else "?", self.printer.deadline_s)
+        self._print_due = None
+        self.print_state = "unknown"
+        if self.printer_status:
+            self.printer_status.changed("unknown", "print job did not end in time")
+
+    def next_timeout(self) -> float:
+        """The loop's timers, and the print deadline."""
+        timeout = super().next_timeout()
+        if self.print_state == "printing" and self._print_due is not None:
+            timeout = min(timeout, max(0.0, self._print_due - self.clock()) + 0.01)
+        return timeout
 
     # -- queue figures, time, timers ---------------------------------------------
 
@@ -401,6 +424,7 @@ class KioskApp(FrameLoop):
         return None
 
     def _timers(self) -> None:
+        self._check_print_deadline()
         now = self.clock()
         if now >= self._next_refresh:
             self._refresh()

@@ -14,6 +14,13 @@ buffer, so a printer switched off mid-ticket would otherwise count as printed.
 An answer confirms the job (or fails it: paper out, offline); a closed or reset
 connection fails it, so the kiosk offers a reprint; no answer leaves it
 unconfirmed: printed, with status "unknown".
+
+Every job ends in printed, failed or unknown, and within :func:`job_deadline_s`:
+the worker turns any exception into a failed result and carries on, and the app
+stops waiting when the deadline passes (a write to ``/dev/usb/lp0`` or a
+network peer that stops reading blocks the worker thread, and no timeout of
+ours can interrupt a blocking ``write``), so the resident never faces a
+"printing" screen that does not end.
 """
 from __future__ import annotations
 
@@ -33,6 +40,17 @@ log = logging.getLogger(__name__)
 
 QUERYABLE = ("network", "usb", "serial")
 SILENT_LIMIT = 3   # consecutive unanswered status queries before we stop asking
+# A healthy job makes at most seven timed steps (connect, two status queries,
+# the write, two confirming queries, close), each bounded by the backend's
+# timeout: past that many, plus slack for a slow ticket render, the job is stuck.
+JOB_STEPS = 7
+JOB_SLACK_S = 5.0
+
+
+def job_deadline_s(conf: PrinterConf) -> float:
+    """Seconds after which a job that has not ended is reported as "unknown"."""
+    step_s = conf.usb_timeout_ms / 1000 if conf.backend == "usb" else conf.timeout_s
+    return JOB_STEPS * step_s + JOB_SLACK_S
 
 
 class KioskPrinterError(OSError):
@@ -142,6 +160,7 @@ class PrintWorker(threading.Thread):
         self.results: queue.Queue = queue.Queue()
         self.status = "unknown"
         self.device = None
+        self.deadline_s = job_deadline_s(conf)
         self._answers = conf.backend in QUERYABLE   # False once it stayed silent SILENT_LIMIT times
         self._silences = 0
         self._halt = threading.Event()
@@ -168,7 +187,13 @@ class PrintWorker(threading.Thread):
                 continue
             if job is None:
                 break
-            result = self._print(job)
+            try:
+                result = self._print(job)
+            except Exception as exc:  # a bug or a driver surprise: the job fails, the worker lives
+                log.exception("print job %s failed unexpectedly", job.job_id)
+                self._close()
+                self._set_status("unknown", f"print failed: {exc!r}")
+                result = PrintResult(job.job_id, False, "unknown", f"unexpected error: {exc!r}")
             self.results.put(result)
             if self.wake:
                 self.wake()
@@ -252,6 +277,10 @@ class PrintWorker(threading.Thread):
         except KioskPrinterError as exc:
             status = exc.status
             self._set_status(status, str(exc))
+        except Exception as exc:  # never let a status poll end the worker
+            log.exception("printer status poll failed unexpectedly")
+            self._close()
+            self._set_status("unknown", f"status poll failed: {exc!r}")
         else:
             self._set_status(status)
         if self.conf.backend == "network":
