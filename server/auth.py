@@ -25,10 +25,12 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from broker.vocab import USER_ROLES
+
 from server.db import Database
 from server.errors import QueueError
 
-ROLES = ("admin", "supervisor", "verifier")
+ROLES = USER_ROLES
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 MIN_PASSWORD = 10
 # Failed log-ins are counted over a window, three ways. A stranger's failures only ever

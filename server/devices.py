@@ -11,11 +11,13 @@ import re
 import secrets
 import sqlite3
 
+from broker.vocab import BINDABLE_TOKEN_ROLES, TOKEN_ROLES
+
 from server.errors import BadRequest
 
-ROLES = ("kiosk", "panel", "display", "button", "admin")
+ROLES = TOKEN_ROLES
 # Only these roles act on a counter, so only their tokens may be bound to one.
-BINDABLE_ROLES = ("panel", "button")
+BINDABLE_ROLES = BINDABLE_TOKEN_ROLES
 DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 

@@ -12,11 +12,13 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from broker.vocab import ACTIVE_STATES
+
 from server.clock import Reading, iso_local, iso_utc, local_date
 from server.config import Site
 
 log = logging.getLogger(__name__)
-ACTIVE = ("called", "serving")
+ACTIVE = ACTIVE_STATES
 IDEMPOTENCY_KEEP_MS = 7 * 24 * 3600 * 1000
 _warned: dict[str, str] = {}  # a counter's current ticket has one of these
 

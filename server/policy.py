@@ -5,7 +5,7 @@ The rule, in order:
 1. A counter looks at its services in its preference order and takes the
    first service that has anyone waiting.
 2. Within that service tickets form two classes, normal and priority
-   (lansia, disabilitas, hamil); each class is FIFO by ``queue_order``.
+   (``broker.vocab.PRIORITIES``); each class is FIFO by ``queue_order``.
 3. Between the classes the site's named policy decides:
 
    * ``strict``: priority first whenever a priority ticket waits. This can
@@ -25,8 +25,6 @@ starts "priority due": the first priority ticket of the day is called first.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-PRIORITIES = ("lansia", "disabilitas", "hamil")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from datetime import date
 from typing import Callable
 
 from broker import texts
+from broker.vocab import PRIORITIES
 from server import actions, devices, errors, stats
 from server.actions import Command
 from server.clock import ServerClock, iso_local
@@ -27,7 +28,6 @@ from server.config import Site
 from server.db import Database
 from server.ledger import (ACTIVE, Tx, effective_day, get_state, people_ahead, public_ticket,
                            set_state, ticket_dict)
-from server.policy import PRIORITIES
 
 log = logging.getLogger(__name__)
 MAX_ID_LEN = 128

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-PRIORITIES = ("lansia", "disabilitas", "hamil")
+from broker.vocab import PRIORITIES
+
 # Relative arrival rate per hour after opening: the morning peak of DOMAIN.md.
 HOURLY_SHAPE = (1.0, 0.85, 0.55, 0.4, 0.3, 0.25, 0.15, 0.1)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
+from broker import texts
+from broker.vocab import USER_ROLES
 from server.auth import AuthError
 from server.errors import ConfigError, QueueError
 from server.queue import check_running_text
@@ -31,7 +33,7 @@ def page():
     svc = _svc()
     running = svc.board()["running_text"]
     return render_template("admin.html", site=svc.site, running_text=running,
-                           users=users().listing())
+                           users=users().listing(), roles=tuple(reversed(USER_ROLES)), limits=texts)
 
 
 def _texts(raw: str) -> list[dict]:

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, session
 
+from broker.vocab import STAFF_ROLES
 from server import ratelimit
 from server.web.i18n import js_strings, lang
 from server.web.live import dashboard_snapshot, limited, sse_stream
 from server.web.security import client_address, require
 
 bp = Blueprint("lalopa_dashboard", __name__)
-STAFF = ("admin", "supervisor")
+STAFF = STAFF_ROLES
 JS_KEYS = ("serving", "called", "idle", "paused", "closed", "open", "since", "online", "offline",
            "no_bridge", "no_alerts", "connected", "reconnecting", "updated", "minutes",
            "last_seen", "none", "no_kiosk_requests")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import (Blueprint, current_app, g, jsonify, redirect, render_template, request, session,
                    url_for)
 
+from broker.vocab import USER_ROLES
 from server.errors import QueueError
 from server.web.dashboard import sse_response
 from server.web.i18n import js_strings
@@ -16,7 +17,7 @@ from server.web.live import panel_snapshot, sse_stream
 from server.web.security import require
 
 bp = Blueprint("lalopa_panel", __name__)
-ROLES = ("verifier", "supervisor", "admin")
+ROLES = USER_ROLES
 ACTIONS = ("next", "recall", "start", "finish", "no_show", "transfer", "pause", "resume",
            "call_specific", "open", "close")
 JS_KEYS = ("none", "serving", "called", "paused", "closed", "open", "waiting", "done_ok",

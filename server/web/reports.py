@@ -5,6 +5,7 @@ from datetime import date
 
 from flask import Blueprint, Response, current_app, render_template, request
 
+from broker.vocab import STAFF_ROLES
 from server.errors import QueueError
 from server.web import report_data
 from server.web.charts import bar_chart
@@ -12,7 +13,7 @@ from server.web.i18n import both, t
 from server.web.security import require, users
 
 bp = Blueprint("lalopa_reports", __name__)
-STAFF = ("admin", "supervisor")
+STAFF = STAFF_ROLES
 
 
 def _range() -> tuple[date, date]:

@@ -18,6 +18,7 @@ from datetime import timedelta
 from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
+from broker.vocab import STAFF_ROLES
 from server.auth import SessionStore
 from server.web.i18n import both
 
@@ -159,7 +160,7 @@ def require(*roles: str):
 
 # What a browser session may do through the JSON API (server.api), and nothing more.
 # Reads (GET/HEAD) of the admin-only API — the statistics — for these roles:
-SESSION_READ_ROLES = ("admin", "supervisor")
+SESSION_READ_ROLES = STAFF_ROLES
 # Counter actions, with the CSRF header: an admin on any counter, a verifier only on the
 # counter of their session. Issuing tickets and everything else stays with device tokens.
 SESSION_ACTION_ENDPOINT = "api.counter_action"

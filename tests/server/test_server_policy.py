@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from server import errors
 from server.clock import FakeClock
-from server.policy import PRIORITIES
+from broker.vocab import PRIORITIES
 from server.queue import QueueService
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
