@@ -53,11 +53,11 @@
     (snap.devices || []).forEach(function (d) {
       var tr = L.el("tr", {"data-device": d.device});
       tr.appendChild(L.el("td", {}, d.device));
-      tr.appendChild(L.el("td", {}, d.role));
+      tr.appendChild(L.el("td", {}, S["role_" + d.role] || d.role));
       var st = L.el("td"); st.appendChild(L.el("span", {"class": "pill " + d.status}, S[d.status] || d.status)); tr.appendChild(st);
       tr.appendChild(L.el("td", {}, d.last_seen ? d.last_seen.replace("T", " ").substr(0, 19) : "–"));
       var pr = L.el("td");
-      if (d.printer) { pr.appendChild(L.el("span", {"class": "pill " + d.printer.status}, d.printer.status)); }
+      if (d.printer) { pr.appendChild(L.el("span", {"class": "pill " + d.printer.status}, S["printer_" + d.printer.status] || d.printer.status)); }
       tr.appendChild(pr); body.appendChild(tr);
     });
   }

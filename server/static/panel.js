@@ -57,8 +57,10 @@
     var body = Object.assign({action: action, command_id: L.commandId()}, extra || {});
     send(body, 0).then(function (res) {
       if (res.ok) {
-        var num = res.data.ticket ? " " + res.data.ticket.number : "";
-        message(S.done_ok + ": " + action + num, "ok");
+        // what happened, in words ("Nomor A-012 dipanggil ulang"), never the raw action name
+        var num = res.data.ticket ? res.data.ticket.number : "";
+        var text = S["did_" + action] || S.done_ok;
+        message(text.replace("{number}", num).replace("  ", " "), "ok");
         refresh();
       } else {
         var e = res.data.error || {};

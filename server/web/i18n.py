@@ -8,7 +8,49 @@ from __future__ import annotations
 
 from flask import session
 
+from broker.protocol import PRINTER_STATES
+from broker.vocab import BUS_ROLES
+from server.actions import HANDLERS
+
 LANGS = ("id", "en")
+
+# What each kiosk printer state, device role and counter action is called on the pages.
+# The state, role and action words themselves are defined by the bus contract and the
+# server; a word added there without a label here stops the server at start (below).
+PRINTER_STATE_LABELS: dict[str, tuple[str, str]] = {
+    "ok": ("Siap", "Ready"),
+    "paper_low": ("Kertas hampir habis", "Paper low"),
+    "paper_out": ("Kertas habis", "Out of paper"),
+    "offline": ("Printer mati / lepas", "Printer off / unplugged"),
+    "unknown": ("Tidak diketahui", "Unknown"),
+}
+ROLE_LABELS: dict[str, tuple[str, str]] = {
+    "server": ("Server", "Server"),
+    "kiosk": ("Kiosk", "Kiosk"),
+    "display": ("Papan antrean", "Display board"),
+    "button": ("Tombol loket", "Counter buttons"),
+    "panel": ("Panel loket", "Counter panel"),
+}
+# The verifier panel's message after an action succeeded ({number}: the ticket, if any).
+ACTION_DONE: dict[str, tuple[str, str]] = {
+    "next": ("Nomor {number} dipanggil", "Number {number} called"),
+    "recall": ("Nomor {number} dipanggil ulang", "Number {number} called again"),
+    "start": ("Mulai melayani {number}", "Serving {number}"),
+    "finish": ("Nomor {number} selesai dilayani", "Number {number} finished"),
+    "no_show": ("Nomor {number} dicatat tidak hadir", "Number {number} marked no-show"),
+    "transfer": ("Nomor {number} dialihkan", "Number {number} transferred"),
+    "pause": ("Loket istirahat", "Counter paused"),
+    "resume": ("Loket dilanjutkan", "Counter resumed"),
+    "call_specific": ("Nomor {number} dipanggil", "Number {number} called"),
+    "open": ("Loket dibuka", "Counter opened"),
+    "close": ("Loket ditutup", "Counter closed"),
+    "cancel": ("Nomor {number} dibatalkan", "Number {number} cancelled"),
+}
+for _words, _labels, _what in ((PRINTER_STATES, PRINTER_STATE_LABELS, "printer state"),
+                               (BUS_ROLES, ROLE_LABELS, "role"), (HANDLERS, ACTION_DONE, "action")):
+    if set(_words) != set(_labels):
+        raise RuntimeError(f"server/web/i18n.py: labels for every {_what}: "
+                           f"{sorted(set(_words) ^ set(_labels))}")
 
 STRINGS: dict[str, tuple[str, str]] = {
     "app": ("LALOPA — Pelayanan Loket Cepat", "LALOPA — Fast Counter Service"),
@@ -169,6 +211,14 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 
+STRINGS.update({f"printer_{k}": v for k, v in PRINTER_STATE_LABELS.items()})
+STRINGS.update({f"role_{k}": v for k, v in ROLE_LABELS.items()})
+STRINGS.update({f"did_{k}": v for k, v in ACTION_DONE.items()})
+PRINTER_KEYS = tuple(f"printer_{k}" for k in PRINTER_STATE_LABELS)
+ROLE_KEYS = tuple(f"role_{k}" for k in ROLE_LABELS)
+ACTION_KEYS = tuple(f"did_{k}" for k in ACTION_DONE)
+
+
 def lang() -> str:
     """The session's language (Indonesian unless the user chose English)."""
     value = session.get("lang", "id")
@@ -186,6 +236,15 @@ def both(key: str, **fmt) -> str:
     """Indonesian first, English second (for errors that must reach everyone)."""
     ind, eng = STRINGS[key]
     return f"{ind.format(**fmt)} / {eng.format(**fmt)}"
+
+
+def label(kind: str, word: str, lang_code: str | None = None) -> str:
+    """The page word for a printer state (``printer``) or a role (``role``); an unknown word
+    is shown as it is."""
+    pair = STRINGS.get(f"{kind}_{word}")
+    if pair is None:
+        return str(word)
+    return pair[1] if (lang_code or lang()) == "en" else pair[0]
 
 
 def js_strings(keys: tuple[str, ...]) -> dict[str, str]:

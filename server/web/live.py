@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 from server.httplimits import (LIVE_STREAMS_PER_SESSION, LIVE_STREAMS_PER_SOURCE,
                                LIVE_STREAMS_TOTAL)
-from server.web.i18n import STRINGS
+from server.web.i18n import STRINGS, label
 
 TICK_S = 5.0          # resend at least this often
 STREAM_MAX_S = 300.0  # end a stream now and then; EventSource reconnects (frees a thread)
@@ -193,14 +193,14 @@ def alerts(site, counters: list[dict], services: dict, devices: list[dict] | Non
     for d in devices or ():
         if d["status"] == "offline":
             out.append({"kind": "offline", "text": _txt(lang, "alert_offline", device=d["device"],
-                                                        role=d["role"])})
+                                                        role=label("role", d["role"], lang))})
         printer = d.get("printer") or {}
         status = printer.get("status")
         if status == "paper_out":
             out.append({"kind": "paper", "text": _txt(lang, "alert_paper", device=d["device"])})
         elif status == "offline":
             out.append({"kind": "printer", "text": _txt(lang, "alert_printer", device=d["device"],
-                                                        status=status)})
+                                                        status=label("printer", status, lang))})
     for k in limits:
         if k["recent"]:  # a stuck touch screen or a leaked kiosk token: someone should look
             out.append({"kind": "rate_limited", "text": _txt(

@@ -174,7 +174,7 @@ def test_live_view_falls_back_to_polling_when_no_stream_slot_is_free(tmp_path, c
         login(page, url, "supervisor")
         page.wait_for_selector("#conn.offline")
         assert page.is_hidden("#no-bridge")
-        assert "paper_out" in page.text_content("tr[data-device='kiosk-1']")
+        assert "Kertas habis" in page.text_content("tr[data-device='kiosk-1']")
         assert "kehabisan kertas" in page.text_content("#alerts li.paper")
         svc.counter_action(6, "open", command_id="poll-open", device="test")
         svc.issue("A", request_id="poll-issue", device="kiosk-test")

@@ -49,32 +49,32 @@ def test_panel_actions_end_to_end(demo, context, login):
     waiting = [t["number"] for t in page.request.get(f"{demo.url}/panel/state.json").json()["queue"]]
     calls = _calls(demo)
 
-    _press(page, "n", "next")                     # N: opens the counter and calls the head
+    _press(page, "n", "dipanggil")                     # N: opens the counter and calls the head
     first = _current(page)
     assert first in waiting and _calls(demo) == calls + 1
     page.wait_for_function("n => !document.querySelector(`#queue li[data-number='${n}']`)", arg=first)
-    _press(page, "r", "recall")                   # R: a second call of the same number
+    _press(page, "r", "dipanggil ulang")                   # R: a second call of the same number
     assert _calls(demo) == calls + 2 and _ticket(demo, first)["recall_count"] == 1
-    _press(page, "s", "start")
+    _press(page, "s", "Mulai melayani")
     page.wait_for_function("() => document.getElementById('current-status').textContent !== ''")
     assert _ticket(demo, first)["status"] == "serving"
-    _press(page, "f", "finish")
+    _press(page, "f", "selesai dilayani")
     row = _ticket(demo, first)
     assert row["status"] == "done" and row["user_id"] == uid and row["counter"] == COUNTER
 
-    _press(page, "n", "next")
+    _press(page, "n", "dipanggil")
     second = _current(page)
-    _press(page, "x", "no_show")
+    _press(page, "x", "tidak hadir")
     assert _ticket(demo, second)["status"] == "no_show"
 
-    _press(page, "n", "next")
+    _press(page, "n", "dipanggil")
     third = _current(page)
     page.select_option("#transfer-service", "B")
-    _submit(page, "#form-transfer", "transfer")
+    _submit(page, "#form-transfer", "dialihkan")
     assert _ticket(demo, third)["service"] == "B" and _ticket(demo, third)["status"] == "waiting"
 
     page.fill("#pause-reason", "Rapat")
-    _submit(page, "#form-pause", "pause")
+    _submit(page, "#form-pause", "Loket istirahat")
     page.wait_for_function("() => document.getElementById('counter-status').textContent.includes('Rapat')")
     assert demo.svc.counter_state(COUNTER)["pause_reason"] == "Rapat"
     page.click("#btn-resume")
@@ -83,7 +83,7 @@ def test_panel_actions_end_to_end(demo, context, login):
 
     page.fill("#call-ticket", target.lower())     # typed in lower case: still found
     page.fill("#call-reason", "Lansia, dipanggil dulu")
-    _submit(page, "#form-call", "call_specific")
+    _submit(page, "#form-call", "dipanggil")
     page.wait_for_function("n => document.getElementById('current-number').textContent === n",
                            arg=target)
     page.fill("#call-ticket", "Z-999")
