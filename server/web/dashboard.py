@@ -5,7 +5,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, se
 
 from broker.vocab import STAFF_ROLES
 from server import ratelimit
-from server.web.i18n import js_strings, lang
+from server.web.i18n import PRINTER_KEYS, ROLE_KEYS, js_strings, lang
 from server.web.live import dashboard_snapshot, limited, sse_stream
 from server.web.security import client_address, require
 
@@ -13,7 +13,7 @@ bp = Blueprint("lalopa_dashboard", __name__)
 STAFF = STAFF_ROLES
 JS_KEYS = ("serving", "called", "idle", "paused", "closed", "open", "since", "online", "offline",
            "no_bridge", "no_alerts", "connected", "reconnecting", "updated", "minutes",
-           "last_seen", "none", "no_kiosk_requests")
+           "last_seen", "none", "no_kiosk_requests", *PRINTER_KEYS, *ROLE_KEYS)
 
 
 def _build(lang_code: str):

@@ -12,7 +12,7 @@ from flask import (Blueprint, current_app, g, jsonify, redirect, render_template
 from broker.vocab import USER_ROLES
 from server.errors import QueueError
 from server.web.dashboard import sse_response
-from server.web.i18n import js_strings
+from server.web.i18n import ACTION_KEYS, js_strings
 from server.web.live import panel_snapshot, sse_stream
 from server.web.security import require
 
@@ -21,7 +21,8 @@ ROLES = USER_ROLES
 ACTIONS = ("next", "recall", "start", "finish", "no_show", "transfer", "pause", "resume",
            "call_specific", "open", "close")
 JS_KEYS = ("none", "serving", "called", "paused", "closed", "open", "waiting", "done_ok",
-           "connected", "reconnecting", "reason", "ticket_number", "to_service", "minutes")
+           "connected", "reconnecting", "reason", "ticket_number", "to_service", "minutes",
+           *ACTION_KEYS)
 
 
 def _counter() -> int | None:
