@@ -13,6 +13,7 @@ the LAN: they do not share the server's interpreter.
 """
 from __future__ import annotations
 
+import os
 import socket
 import statistics
 import struct
@@ -140,6 +141,74 @@ class Flooder:
             self.proc.wait(5)
 
 
+class SocketHolder:
+    """A child process holding ``n`` idle TCP connections to the broker (no CONNECT)
+    until :meth:`close`. (In its own process: paho's select() cannot watch a
+    socket numbered 1024 or above, so the holder must not share our table.)"""
+
+    def __init__(self, port: int, n: int, timeout: float = 30):
+        self.proc = subprocess.Popen([sys.executable, str(HERE), "hold", str(port), str(n)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, cwd=str(HERE.parents[2]))
+        line = self.proc.stdout.readline().strip()
+        assert line.startswith("holding"), line + self.proc.stderr.read()
+        self.held = int(line.split()[1])
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def open_files(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def wait_accepted(pid: int, at_least: int, timeout: float = 15) -> int:
+    """Wait until process ``pid`` has ``at_least`` open files or stops opening
+    more for a second (the broker has accepted what it can); returns the count."""
+    last, stable_since, deadline = -1, time.monotonic(), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = open_files(pid)
+        if now >= at_least:
+            return now
+        if now != last:
+            last, stable_since = now, time.monotonic()
+        elif time.monotonic() - stable_since >= 1.0:
+            break
+        time.sleep(0.05)
+    return last
+
+
+def hold(port: int, n: int) -> None:
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 64:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(n + 64, hard), hard))
+    import selectors
+    socks, sel = [], selectors.EpollSelector()  # select() stops at socket 1023
+    for _ in range(n):  # all at once, like a script would
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex(("127.0.0.1", port))
+        sel.register(s, selectors.EVENT_WRITE)
+        socks.append(s)
+    pending, deadline = set(socks), time.monotonic() + 30
+    while pending and time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=1):
+            if key.fileobj in pending and key.fileobj.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                pending.discard(key.fileobj)
+                sel.unregister(key.fileobj)
+    print(f"holding {n - len(pending)}", flush=True)
+    sys.stdin.read()  # until the test closes our stdin
+    for s in socks:
+        s.close()
+
+
 # -- the office -----------------------------------------------------------------
 
 class Box:
@@ -178,9 +247,9 @@ class Box:
 
 
 class Office:
-    """Server (queue + bridge + app), boxes 1-4 and board-2, on one production broker."""
+    """Server (queue + bridge + app), counter boxes and board-2, on one production broker."""
 
-    def __init__(self, tmp_path, broker, site: str, tickets: int = 300, bridge_kw: dict | None = None):
+    def __init__(self, tmp_path, broker, site: str, tickets: int = 300, boxes=BOXES):
         from server.app import create_app
         from server.bridge import Bridge
         from server.devtools.benchlib.site import always_open_site
@@ -192,8 +261,7 @@ class Office:
             self.svc.issue("A", request_id=f"r{i}", device="kiosk-1")
         user, password = broker.credentials["server-1"]
         self.bridge = Bridge(self.svc, self.svc.site, {"host": "127.0.0.1", "port": broker.port,
-                                                       "username": user, "password": password,
-                                                       **(bridge_kw or {})})
+                                                       "username": user, "password": password})
         self.app = create_app({"LALOPA_QUEUE": self.svc, "LALOPA_DB": str(tmp_path / "q.db"),
                                "TESTING": True, "LALOPA_WEB": False})
         self.app.extensions["lalopa.bridge"] = self.bridge
@@ -204,7 +272,9 @@ class Office:
                                username=user, password=password)
         self.board.subscribe(self.board.topics.call,
                              lambda m: self.calls.append((time.monotonic(), decode(CallEvent, m.payload))))
-        self.boxes = {n: Box(broker, site, n) for n in BOXES}
+        # A box whose credential an attacker uses is not started: the broker keeps one
+        # session per user, so the two would only take turns kicking each other.
+        self.boxes = {n: Box(broker, site, n) for n in boxes}
         self._stop = threading.Event()
         self._pump = threading.Thread(target=self._dispatch, daemon=True)
 
@@ -283,7 +353,9 @@ def figures(values: list[float]) -> str:
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "flood":
+    if sys.argv[1] == "hold":
+        hold(int(sys.argv[2]), int(sys.argv[3]))
+    elif sys.argv[1] == "flood":
         port, user, password, topic, seconds, counter, per_s = sys.argv[2:9]
         print(flood(int(port), user, password, topic, float(seconds),
                     commands_for=int(counter) or None, per_s=float(per_s)))

@@ -20,7 +20,7 @@ import pytest
 from server.devtools.mosquitto import Mosquitto
 from server.intake import FloodLimit
 
-from bus_parts import BOXES, Flooder, Office, devices, figures, p99
+from bus_parts import Flooder, Office, devices, figures, p99
 
 SITE = "hostile-flood"
 FLOOD_S = 12
@@ -35,7 +35,7 @@ def broker(tmp_path_factory):
 
 @pytest.fixture
 def office(tmp_path, broker):
-    o = Office(tmp_path, broker, SITE).start()
+    o = Office(tmp_path, broker, SITE, boxes=(2, 3, 4)).start()
     yield o
     o.stop()
 
@@ -81,7 +81,7 @@ def test_wedged_session_recovers_by_itself_and_healthz_says_so(tmp_path, broker)
     WHEN board-1's credential floods its presence topic at full speed for 4 s
     THEN /healthz answers 503 while the server's publishes are not acknowledged, the bus client
     reconnects by itself, and a press 'after' the flood is acknowledged within 5 s of its end."""
-    office = Office(tmp_path, broker, SITE).start()
+    office = Office(tmp_path, broker, SITE, boxes=(2, 3, 4)).start()
     try:
         for topic_filter in list(office.bridge.guard._limits):
             office.bridge.guard.watch(topic_filter, FloodLimit(messages=10**9, window_s=1.0, pause_s=1.0))

@@ -37,7 +37,7 @@ def broker(tmp_path_factory):
 
 @pytest.fixture
 def office(tmp_path, broker):
-    o = Office(tmp_path, broker, SITE, tickets=20).start()
+    o = Office(tmp_path, broker, SITE, tickets=20, boxes=(2, 3)).start()
     yield o
     o.stop()
 
