@@ -36,8 +36,8 @@ def served(tmp_path_factory):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield app, svc, server.effective_port
-    server.close()
-    thread.join(5)
+    server.close()  # the loop thread (a daemon) ends with the last open channel
+    thread.join(1)
     svc.close()
 
 
