@@ -123,7 +123,7 @@ class Bridge:
             row = {"role": "server", "device": self.bus.device, "last_seen": None, "printer": None}
             rows.insert(0, row)
         row["status"] = "online" if health["ok"] else "offline"
-        row["bus"] = health
+        row["bus"] = health["bus"]
         return rows
 
     def health(self) -> dict:
