@@ -19,7 +19,6 @@ Example::
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import pygame
 
+from broker import settings
 from broker.bus import BusClient, Incoming
 from broker.protocol import BoardSnapshot, CallEvent, ProtocolError, decode
 
@@ -304,5 +304,5 @@ class BoardApp:
 
 
 def setup_logging() -> None:
-    logging.basicConfig(level=os.environ.get("LALOPA_LOG", "INFO"),
+    logging.basicConfig(level=settings.get("LALOPA_LOG"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

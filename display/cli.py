@@ -13,6 +13,8 @@ import os
 import signal
 import sys
 
+from broker import settings
+
 log = logging.getLogger("display")
 
 
@@ -44,6 +46,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     args = parser().parse_args(argv)
+    problem = settings.check_at_start("lalopa display")
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     from .app import setup_logging
     setup_logging()
     from .config import DisplayConfigError, load

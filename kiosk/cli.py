@@ -6,6 +6,8 @@ import logging
 import os
 import sys
 
+from broker import settings
+
 from .config import ConfigError, load_config
 
 EXAMPLE_TICKET = {
@@ -44,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    problem = settings.check_at_start("lalopa kiosk")
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     try:
         if args.cmd == "run":
             return _run(args)

@@ -11,6 +11,8 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from broker import settings
+
 # Where an installed kiosk keeps its secrets: `lalopa install` writes these files and sets
 # these paths in /etc/lalopa/kiosk.toml; `lalopa doctor` reads them back from there.
 TOKEN_FILE = "/etc/lalopa/kiosk.token"
@@ -101,7 +103,7 @@ class KioskConfig:
 
     def token(self) -> str:
         """The kiosk's bearer token: env var first, then the token file."""
-        env = os.environ.get("LALOPA_KIOSK_TOKEN", "").strip()
+        env = (settings.get("LALOPA_KIOSK_TOKEN") or "").strip()
         if env:
             return env
         if self.server.token_file:

@@ -7,12 +7,12 @@ Flask's development server is for tests only.
 """
 from __future__ import annotations
 
-import os
 import secrets
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from broker import settings
 from server import api, errors
 from server.config import EXAMPLE_SITE, load_site
 from server.queue import QueueService
@@ -28,8 +28,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=16 * 1024,
         SECRET_KEY=secrets.token_hex(32))  # per process unless set: sessions end on restart
     for key in ("LALOPA_SITE", "LALOPA_DB", "LALOPA_SECRET_KEY"):
-        if os.environ.get(key):
-            app.config["SECRET_KEY" if key == "LALOPA_SECRET_KEY" else key] = os.environ[key]
+        if settings.get(key):
+            app.config["SECRET_KEY" if key == "LALOPA_SECRET_KEY" else key] = settings.get(key)
     if test_config:
         app.config.update(test_config)
     svc = app.config.get("LALOPA_QUEUE") or QueueService(

@@ -12,6 +12,7 @@ import signal
 import sys
 import time
 
+from broker import settings
 from server import httplimits
 from server.config import EXAMPLE_SITE, load_site
 from server.errors import ConfigError, QueueError
@@ -20,7 +21,7 @@ log = logging.getLogger("lalopa.server")
 
 
 def _fail(message: str) -> int:
-    if os.environ.get("LALOPA_DEBUG") and sys.exc_info()[0] is not None:
+    if sys.exc_info()[0] is not None and settings.get("LALOPA_DEBUG"):
         raise
     print(f"lalopa: {message}", file=sys.stderr)
     return 1
@@ -30,9 +31,9 @@ def _fail(message: str) -> int:
 
 def server_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lalopa server", description="Run the queue server.")
-    p.add_argument("--site", default=os.environ.get("LALOPA_SITE", str(EXAMPLE_SITE)),
+    p.add_argument("--site", default=settings.get("LALOPA_SITE") or str(EXAMPLE_SITE),
                    help="site TOML file (default: $LALOPA_SITE or the example site)")
-    p.add_argument("--db", default=os.environ.get("LALOPA_DB", "lalopa.db"), help="SQLite database file")
+    p.add_argument("--db", default=settings.get("LALOPA_DB"), help="SQLite database file")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--threads", type=int, default=httplimits.THREADS,
@@ -51,6 +52,10 @@ def server_parser() -> argparse.ArgumentParser:
 
 
 def server_main(argv: list[str]) -> int:
+    problem = settings.check_at_start("lalopa server")
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     args = server_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

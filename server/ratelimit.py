@@ -18,17 +18,17 @@ clock jump must neither block nor release a kiosk.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from datetime import datetime, timezone
 from typing import Callable
 
+from broker import settings
 from server.errors import QueueError
 
 EXTENSION_KEY = "lalopa.ratelimit"
-DEFAULT_PER_MIN = 30.0
-DEFAULT_BURST = 10.0
+DEFAULT_PER_MIN = float(settings.BY_NAME["LALOPA_KIOSK_RATE_PER_MIN"].default)
+DEFAULT_BURST = float(settings.BY_NAME["LALOPA_KIOSK_BURST"].default)
 
 
 class RateLimited(QueueError):
@@ -89,14 +89,10 @@ class KioskRateLimiter:
             return {device: dict(c) for device, c in sorted(self._counts.items())}
 
 
-def _setting(app, key: str, default: float) -> float:
+def _setting(app, key: str) -> float:
+    """The app's config (tests) or the declared environment setting; a bad value is an error."""
     value = app.config.get(key)
-    if value is None:
-        value = os.environ.get(key)
-    try:
-        return float(value) if value is not None else default
-    except (TypeError, ValueError):
-        return default
+    return float(settings.get(key) if value is None else value)
 
 
 def limiter(app) -> KioskRateLimiter:
@@ -104,8 +100,7 @@ def limiter(app) -> KioskRateLimiter:
     existing = app.extensions.get(EXTENSION_KEY)
     if existing is None:
         existing = app.extensions.setdefault(EXTENSION_KEY, KioskRateLimiter(
-            _setting(app, "LALOPA_KIOSK_RATE_PER_MIN", DEFAULT_PER_MIN),
-            _setting(app, "LALOPA_KIOSK_BURST", DEFAULT_BURST)))
+            _setting(app, "LALOPA_KIOSK_RATE_PER_MIN"), _setting(app, "LALOPA_KIOSK_BURST")))
     return existing
 
 

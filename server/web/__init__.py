@@ -5,11 +5,11 @@ blueprint is registered. It needs ``app.extensions["lalopa.queue"]``.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flask import Flask, g
 
+from broker import settings
 from server.auth import UserStore, load_secret_key
 from server.httplimits import LIVE_STREAMS_TOTAL
 from server.web import admin, auth_views, dashboard, panel, reports
@@ -38,13 +38,13 @@ def init_web(app: Flask) -> None:
     svc = app.extensions["lalopa.queue"]
     # create_app's default key is random per process (every restart would log
     # everyone out): use the persistent per-installation key unless one was given.
-    if not (os.environ.get("LALOPA_SECRET_KEY") or app.config.get("LALOPA_SECRET_KEY_GIVEN")):
+    if not (settings.get("LALOPA_SECRET_KEY") or app.config.get("LALOPA_SECRET_KEY_GIVEN")):
         app.config["SECRET_KEY"] = load_secret_key(_state_dir(app, svc))
     security.configure(app)  # server-side sessions, cookie flags and lifetime
 
     app.extensions["lalopa.users"] = UserStore(svc.db)
     hub = app.extensions["lalopa.hub"] = Hub(int(app.config.get(
-        "LALOPA_SSE_MAX_STREAMS", os.environ.get("LALOPA_SSE_MAX_STREAMS", LIVE_STREAMS_TOTAL))))
+        "LALOPA_SSE_MAX_STREAMS", settings.get("LALOPA_SSE_MAX_STREAMS") or LIVE_STREAMS_TOTAL)))
     svc.add_listener(hub.notify)
     editor = app.extensions["lalopa.site_editor"] = SiteEditor(
         svc, svc.site, on_change=lambda site: _site_changed(app, site))

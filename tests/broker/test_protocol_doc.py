@@ -60,7 +60,7 @@ def test_doc_sections_are_not_orphans():
     (b'{"v":1,"id":"a","counter":1,"action":"explode","device":"b","sent_at_ms":1}', "action"),
     (b'{"v":1,"id":"a","counter":true,"action":"next","device":"b","sent_at_ms":1}', "bool"),
     (b'{"v":1,"id":"a","action":"next","device":"b","sent_at_ms":1}', "missing field 'counter'"),
-    (b'{"v":1,"pad":"' + b"x" * 2000 + b'"}', "exceeds"),
+    (b'{"v":1,"pad":"' + b"x" * 3000 + b'"}', "exceeds"),
 ])
 def test_malformed_commands_are_rejected_with_a_reason(payload, reason):
     """GIVEN a broken command payload WHEN decoded THEN ProtocolError names the reason."""
