@@ -114,8 +114,11 @@ class UserStore:
         _dummy_hash()  # made once per process, before any log-in is timed
 
     # ------------------------------------------------------------ accounts
-    def create(self, username: str, role: str, password: str, counter: int | None = None) -> int:
-        """Create an account; raise AuthError if the name is taken or the input is bad."""
+    def create(self, username: str, role: str, password: str, counter: int | None = None,
+               once: bool = False) -> int:
+        """Create an account; raise AuthError if the name is taken or the input is bad.
+
+        ``once``: the password opens one log-in only (the demo prints it on a screen)."""
         check_username(username)
         check_password(password)
         if role not in ROLES:
@@ -127,9 +130,9 @@ class UserStore:
             if conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
                 raise _err("user_exists", 409, "Nama pengguna sudah dipakai.",
                            "That username is already taken.")
-            cur = conn.execute("INSERT INTO users (username, role, counter, password_hash, created_ms)"
-                               " VALUES (?, ?, ?, ?, ?)",
-                               (username, role, counter, digest, self.now_ms()))
+            cur = conn.execute("INSERT INTO users (username, role, counter, password_hash, created_ms,"
+                               " password_once) VALUES (?, ?, ?, ?, ?, ?)",
+                               (username, role, counter, digest, self.now_ms(), int(once)))
             return cur.lastrowid
         return self.db.write(insert)
 
@@ -138,7 +141,8 @@ class UserStore:
         digest = _hasher.hash(check_password(password))
 
         def update(c):
-            c.execute("UPDATE users SET password_hash = ? WHERE id = ?", (digest, user_id))
+            c.execute("UPDATE users SET password_hash = ?, password_once = 0 WHERE id = ?",
+                      (digest, user_id))
             c.execute("DELETE FROM web_sessions WHERE user_id = ?", (user_id,))
         self.db.write(update)
 
@@ -195,13 +199,24 @@ class UserStore:
             _checks.release()
         if not ok:
             raise bad_login()
+        if row["password_once"] and not self._use_once(row["id"]):
+            raise bad_login()  # a parallel log-in used the one-time password first
         self.db.write(lambda c: c.execute("DELETE FROM login_failures WHERE scope = 'pair' AND key = ?",
                                           (_pair(username, ip),)))
+        if row["password_once"]:
+            return _public(row)
         if _hasher.check_needs_rehash(row["password_hash"]):
             new = _hasher.hash(password)  # same password: the sessions stay
             self.db.write(lambda c: c.execute("UPDATE users SET password_hash = ? WHERE id = ?",
                                               (new, row["id"])))
         return _public(row)
+
+    def _use_once(self, user_id: int) -> bool:
+        """Spend a one-time password: only the first log-in to get here succeeds."""
+        unknown = _hasher.hash(secrets.token_urlsafe(32))
+        return self.db.write(lambda c: c.execute(
+            "UPDATE users SET password_hash = ?, password_once = 0 WHERE id = ? AND password_once = 1",
+            (unknown, user_id)).rowcount) == 1
 
     def _too_many(self, username: str, ip: str, known_device: bool) -> bool:
         since = self.now_ms() - WINDOW_MS
@@ -357,6 +372,10 @@ def user_main(argv: list[str]) -> int:
             s.add_argument("--username", required=True)
         if name in ("create-admin", "add", "passwd"):
             s.add_argument("--password-file", help="read the password from this file (no prompt)")
+        if name == "create-admin":
+            s.add_argument("--one-time", action="store_true",
+                           help="the password opens one log-in only; then set one under "
+                                "Administration (the demo prints its admin password)")
         if name == "add":
             s.add_argument("--role", choices=ROLES, required=True)
             s.add_argument("--counter", type=int)
@@ -389,7 +408,8 @@ def _run(args, users: UserStore) -> int:
     if args.cmd in ("create-admin", "add"):
         role = "admin" if args.cmd == "create-admin" else args.role
         check_username(args.username)
-        users.create(args.username, role, _read_password(args), getattr(args, "counter", None))
+        users.create(args.username, role, _read_password(args), getattr(args, "counter", None),
+                     once=getattr(args, "one_time", False))
         print(f"created {role} {args.username}")
         return 0
     user = _find(users, args.username)

@@ -158,9 +158,7 @@ class Simulation:
     def plan(self, site: dict) -> None:
         services = [s["prefix"] for s in site.get("services", [])] or ["A"]
         weights = [6 if i == 0 else 2 for i in range(len(services))]
-        counters = [c["number"] for c in site.get("counters", [])] or [1]
-        if self.max_counters:
-            counters = counters[: self.max_counters]
+        counters = pick_counters(site.get("counters", []), self.max_counters) or [1]
         for t in self.model.arrivals(self.rng, self.max_tickets):
             service = self.rng.choices(services, weights)[0]
             priority = (self.rng.choice(PRIORITIES)
@@ -251,6 +249,23 @@ class Simulation:
             self.now = sim_t
             fn()
         return self.tally
+
+
+def pick_counters(counters: list[dict], limit: int | None) -> list[int]:
+    """At most ``limit`` counter numbers that together serve every service the site's counters
+    serve: first, for each service, the first counter that prefers it; then the others in
+    order. (Taking the first N would leave a service nobody calls: its queue only grows.)"""
+    numbers = [c["number"] for c in counters]
+    if not limit or limit >= len(numbers):
+        return numbers
+    chosen: list[int] = []
+    for service in dict.fromkeys(s for c in counters for s in c.get("services", [])):
+        first = next((c["number"] for c in counters if c.get("services", [None])[0] == service),
+                     None) or next(c["number"] for c in counters if service in c.get("services", []))
+        if first not in chosen and len(chosen) < limit:
+            chosen.append(first)
+    chosen += [n for n in numbers if n not in chosen][: limit - len(chosen)]
+    return sorted(chosen)
 
 
 def build_parser() -> argparse.ArgumentParser:
