@@ -9,6 +9,7 @@ import math
 import sqlite3
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
 
 from server.config import Site
 
@@ -44,17 +45,68 @@ def describe(values: list[float]) -> dict:
             "p90_s": r(percentile(values, 90))}
 
 
+def whole_percent(share: float | None) -> str:
+    """A share (0..1) shown as a whole percent, rounded half up: 0.895 -> "90%"; None -> "–".
+
+    The one formatter of every percent a person reads (report and live view), so the
+    same day never shows 89 % on one page and 90 % on another. Decimal, because
+    0.895 * 100 is 89.49999… in binary floating point.
+    """
+    if share is None:
+        return "–"
+    whole = (Decimal(str(share)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return f"{whole}%"
+
+
 def wait_s(t) -> float | None:
     """Issued → first call, in seconds (never negative, even after a clock jump)."""
     return None if t["first_called_ms"] is None else max(0, t["first_called_ms"] - t["issued_ms"]) / 1000
 
 
 def service_s(t) -> float | None:
-    """Start (or first call when never started) → finish, for tickets served (done)."""
+    """Finish − the start of service at the counter that served it, for tickets served (done).
+
+    That start is the ``start`` action (a transfer clears it), or, when the ticket was
+    never started there, the first call after its last transfer (``served_from_ms``,
+    see :func:`with_segments`); without a transfer that is its first call.
+    """
     if t["status"] != "done" or t["finished_ms"] is None:
         return None
-    begin = t["started_ms"] or t["first_called_ms"]
+    keys = t.keys()
+    called = t["served_from_ms"] if "served_from_ms" in keys else t["first_called_ms"]
+    begin = t["started_ms"] or called
     return None if begin is None else max(0, t["finished_ms"] - begin) / 1000
+
+
+def transfer_waits(t) -> list[float]:
+    """Seconds from each transfer of the ticket to its next call (its wait for the new service)."""
+    return list(t["transfer_waits"]) if "transfer_waits" in t.keys() else []
+
+
+def with_segments(conn: sqlite3.Connection, day: str, rows) -> list[dict]:
+    """Ticket rows of ``day`` as dicts, each with ``served_from_ms`` (its first call after
+    its last transfer; its first call when never transferred) and ``transfer_waits``.
+
+    Read from the day's ``called`` and ``transferred`` events (the events_day index):
+    a ticket is only ever called on its own service day.
+    """
+    tickets = [dict(r) for r in rows]
+    by_id = {t["id"]: t for t in tickets}
+    for t in tickets:
+        t["served_from_ms"], t["transfer_waits"] = t["first_called_ms"], []
+    pending: dict[int, int] = {}  # ticket id -> time of a transfer not yet followed by a call
+    for e in conn.execute("SELECT ticket_id, kind, at_ms FROM events WHERE service_day = ?"
+                          " AND kind IN ('called', 'transferred') ORDER BY id", (day,)):
+        t = by_id.get(e["ticket_id"])
+        if t is None:
+            continue
+        if e["kind"] == "transferred":
+            pending[t["id"]] = e["at_ms"]
+            t["served_from_ms"] = None
+        elif t["id"] in pending:
+            t["transfer_waits"].append(max(0, e["at_ms"] - pending.pop(t["id"])) / 1000)
+            t["served_from_ms"] = e["at_ms"]
+    return tickets
 
 
 # ----------------------------------------------------------------- estimates
@@ -67,10 +119,10 @@ def estimate_wait(conn: sqlite3.Connection, site: Site, day: str, service: str, 
     and mean_service_s is the mean service time of the last 20 tickets of the
     service finished today (300 s until there are any).
     """
-    rows = conn.execute(
-        "SELECT status, finished_ms, started_ms, first_called_ms FROM tickets WHERE service_day = ?"
+    rows = with_segments(conn, day, conn.execute(
+        "SELECT id, status, finished_ms, started_ms, first_called_ms FROM tickets WHERE service_day = ?"
         " AND service = ? AND status = 'done' ORDER BY finished_ms DESC LIMIT ?",
-        (day, service, RECENT_N)).fetchall()
+        (day, service, RECENT_N)).fetchall())
     times = [s for s in map(service_s, rows) if s is not None]
     mean = sum(times) / len(times) if times else DEFAULT_SERVICE_S
     serving = [c.number for c in site.counters if service in c.services]
@@ -115,7 +167,8 @@ def _counts(tickets) -> dict:
     waits = [w for w in map(wait_s, tickets) if w is not None]
     return {"issued": len(tickets), "served": by["done"], "no_show": by["no_show"],
             "cancelled": by["cancelled"], "waiting": by["waiting"],
-            "wait": describe(waits), "service": describe([s for s in map(service_s, tickets) if s is not None])}
+            "wait": describe(waits), "transfer_wait": describe([w for t in tickets for w in transfer_waits(t)]),
+            "service": describe([s for s in map(service_s, tickets) if s is not None])}
 
 
 def _within_target(tickets, target_s: int) -> float | None:
@@ -175,8 +228,8 @@ def _staff_figures(tickets, target_s: int) -> dict:
     return entry
 
 
-def _day_tickets(conn, day: str):
-    return conn.execute("SELECT * FROM tickets WHERE service_day = ?", (day,)).fetchall()
+def _day_tickets(conn, day: str) -> list[dict]:
+    return with_segments(conn, day, conn.execute("SELECT * FROM tickets WHERE service_day = ?", (day,)))
 
 
 def _day(conn, site: Site, day: str, now_ms: int | None, tickets) -> tuple[dict, dict]:

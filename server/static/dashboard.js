@@ -4,13 +4,12 @@
   var L = window.Live, cfg = window.LALOPA;
   var S = JSON.parse(document.getElementById("strings").textContent);
   function txt(id, value) { document.getElementById(id).textContent = value; }
-  function pct(x) { return x === null || x === undefined ? "–" : Math.round(x * 100) + "%"; }
 
   function renderFigures(d) {
     var f = {issued: d.issued, served: d.served, no_show: d.no_show, waiting: d.waiting,
       mean_wait: L.fmtDuration(d.wait.mean_s), p90_wait: L.fmtDuration(d.wait.p90_s),
       mean_service: L.fmtDuration(d.service.mean_s), p90_service: L.fmtDuration(d.service.p90_s),
-      within_target: pct(d.within_target)};
+      within_target: d.within_target_text};  /* formatted by the server, as in the report */
     document.querySelectorAll("[data-fig]").forEach(function (e) { e.textContent = f[e.dataset.fig]; });
   }
   function renderServices(services) {

@@ -13,6 +13,7 @@ import time
 from datetime import datetime, timezone
 from typing import Callable, Iterator
 
+from server import stats
 from server.httplimits import (LIVE_STREAMS_PER_SESSION, LIVE_STREAMS_PER_SOURCE,
                                LIVE_STREAMS_TOTAL)
 from server.web.i18n import STRINGS, label
@@ -169,8 +170,10 @@ def dashboard_snapshot(svc, bridge, lang: str, limiter=None,
     return {
         "server_time": board["server_time"], "service_day": board["service_day"],
         "counters": counters, "services": summary["services"],
-        "today": {k: day[k] for k in ("issued", "served", "no_show", "waiting", "wait", "service",
-                                       "within_target", "target_wait_s")},
+        "today": {**{k: day[k] for k in ("issued", "served", "no_show", "waiting", "wait", "service",
+                                          "within_target", "target_wait_s")},
+                  # the report's formatter: both pages show the same whole percent
+                  "within_target_text": stats.whole_percent(day["within_target"])},
         "devices": devices, "bridge": bridge is not None, "kiosk_limits": limits,
         "alerts": alerts(svc.site, counters, summary["services"], devices, lang, limits["kiosks"])}
 

@@ -24,7 +24,8 @@ def _row(section: str, key: str, name: str, figures: dict) -> dict:
             "served": figures.get("served"), "no_show": figures.get("no_show"),
             "wait_mean_s": wait.get("mean_s"), "wait_p90_s": wait.get("p90_s"),
             "service_mean_s": service.get("mean_s"), "service_p90_s": service.get("p90_s"),
-            "within_target": figures.get("within_target")}
+            "within_target": figures.get("within_target"),
+            "within_target_text": stats.whole_percent(figures.get("within_target"))}
 
 
 def build(svc, users, start: date, end: date) -> dict:

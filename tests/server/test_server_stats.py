@@ -203,3 +203,65 @@ def test_stats_rebuild_from_events(scripted):
     assert scripted.rebuild_aggregates("2026-11-23") == 4
     assert scripted.day_stats("2026-11-23") == before
     assert scripted.rebuild_aggregates("2026-11-23") == 0
+
+
+def test_transferred_ticket_is_timed_at_the_counter_that_served_it(make_service, driver, clock):
+    """GIVEN B-003 called at counter 15 at +100 s, transferred to A at +300 s, called by counter 3
+    at +2,200 s (1,900 s waiting again) and finished there at +2,293 s, never started
+    WHEN the day's figures are read
+    THEN its service time is 93 s at counter 3 (not 2,193 s from the first call at counter 15),
+    the 1,900 s it waited for the new service is its transfer wait, counter 3's serving time
+    is 93 s, and its wait is still issue -> first call (100 s)."""
+    svc = make_service()
+    d = driver(svc)
+    at = {"t": 0}
+
+    def to(t):
+        clock.advance(t - at["t"])
+        at["t"] = t
+
+    d.issue("B"), d.issue("B")
+    d.act(15, "next"), d.act(15, "no_show")  # B-001 and B-002: out of the way
+    d.act(15, "next"), d.act(15, "no_show")
+    assert d.issue("B")["number"] == "B-003"
+    to(100), d.act(15, "next")
+    to(300), d.act(15, "transfer", service="A")
+    to(2200)
+    assert d.act(3, "next")["ticket"]["number"] == "B-003"
+    to(2293), d.act(3, "finish")
+
+    day = svc.day_stats()
+    assert day["service"] == {"n": 1, "mean_s": 93.0, "median_s": 93.0, "p90_s": 93.0}
+    assert day["transfer_wait"] == {"n": 1, "mean_s": 1900.0, "median_s": 1900.0, "p90_s": 1900.0}
+    assert day["wait"]["n"] == 3 and day["wait"]["p90_s"] == 100.0
+    assert day["counters"]["3"]["serving_s"] == 93.0
+    assert day["counters"]["3"]["service"]["mean_s"] == 93.0
+    assert day["counters"]["3"]["transfer_wait"]["n"] == 1
+    assert day["services"]["A"]["transfer_wait"]["mean_s"] == 1900.0
+    rng = svc.range_stats(date(2026, 11, 23), date(2026, 11, 23))
+    assert rng["totals"]["service"]["mean_s"] == 93.0 and rng["totals"]["transfer_wait"]["n"] == 1
+
+
+def test_transferred_ticket_started_at_the_new_counter_is_timed_from_that_start(make_service, driver,
+                                                                                 clock):
+    """GIVEN a ticket started at counter 1, transferred, called and started at counter 11
+    WHEN it is finished THEN its service time runs from the start at counter 11."""
+    svc = make_service()
+    d = driver(svc)
+    d.issue("A")
+    d.act(1, "next"), d.act(1, "start")
+    clock.advance(120), d.act(1, "transfer", service="C")
+    clock.advance(600), d.act(11, "next")
+    clock.advance(30), d.act(11, "start")
+    clock.advance(45), d.act(11, "finish")
+    day = svc.day_stats()
+    assert day["service"]["mean_s"] == 45.0 and day["transfer_wait"]["mean_s"] == 600.0
+
+
+def test_whole_percent_rounds_half_up_once_for_every_page():
+    from server.stats import whole_percent
+    assert whole_percent(None) == "–"
+    assert whole_percent(0.895) == "90%"     # 0.895 * 100 is 89.4999… as a float
+    assert whole_percent(0.8949) == "89%"
+    assert whole_percent(0.6667) == "67%"
+    assert whole_percent(1.0) == "100%" and whole_percent(0.0) == "0%"

@@ -22,8 +22,9 @@ def _duration(s):
 
 
 def _percent(x):
-    """The page's share text (static/dashboard.js pct): whole percent; "–" for null."""
-    return "–" if x is None else f"{math.floor(x * 100 + 0.5)}%"
+    """The page's share text: the server's one percent formatter (the report uses it too)."""
+    from server.stats import whole_percent
+    return whole_percent(x)
 
 
 def _api(page, url, path):
