@@ -487,12 +487,22 @@ class ServiceSummary(Message):
 
 @dataclass(frozen=True)
 class QueueSummary(Message):
-    """Retained queue summary: kiosks show waiting counts and estimates from it."""
+    """Today's queue per service: kiosks show waiting counts and estimates from it.
+
+    One shape for both ways a device can ask: the retained bus topic and
+    ``GET /api/v1/queue`` answer the same payload, made by :meth:`build`.
+    """
 
     MAX_BYTES: ClassVar[int] = 16 * 1024
     service_day: str
     server_time_ms: int
     services: tuple[ServiceSummary, ...] = ()
+
+    @classmethod
+    def build(cls, service_day: str, server_time_ms: int, figures: dict[str, dict]) -> "QueueSummary":
+        """The one builder, from the server's figures keyed by service prefix (validated)."""
+        return cls.from_dict({"service_day": service_day, "server_time_ms": server_time_ms,
+                              "services": [{"prefix": prefix, **f} for prefix, f in figures.items()]})
 
     @classmethod
     def from_dict(cls, d: dict) -> "QueueSummary":

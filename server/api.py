@@ -141,8 +141,8 @@ def site():
 
 @bp.get("/queue")
 def summary():
-    svc = queue()
-    return jsonify(without_tokens({**svc.summary(), "counters": svc.board()["counters"]}))
+    """The same QueueSummary the bus retains (one shape, one builder)."""
+    return jsonify(queue().queue_summary())
 
 
 @bp.get("/board")

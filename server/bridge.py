@@ -321,7 +321,7 @@ class Bridge:
         self._retain(self.topics.board, BoardSnapshot,
                      lambda: board_dict(self.site, self.svc.board(), self.clock.epoch_ms()))
         self._retain(self.topics.summary, QueueSummary,
-                     lambda: summary_dict(self.svc.summary(), self.clock.epoch_ms()))
+                     self.svc.queue_summary)  # the same builder as GET /api/v1/queue
         self._next_refresh = time.monotonic() + self.state_refresh_s
         if force:
             self.stats["full_republish"] += 1
@@ -366,13 +366,6 @@ def board_dict(site, board: dict, now_ms: int) -> dict:
             "services": [{"prefix": s.prefix, "name_id": s.name_id, "name_en": s.name_en,
                           "waiting": int(waiting.get(s.prefix, 0))} for s in site.services],
             "running_text": board.get("running_text") or ""}
-
-
-def summary_dict(summary: dict, now_ms: int) -> dict:
-    services = summary.get("services") or {}
-    if isinstance(services, dict):  # QueueService keys services by prefix
-        services = [{"prefix": prefix, **figures} for prefix, figures in services.items()]
-    return {"service_day": summary["service_day"], "server_time_ms": now_ms, "services": list(services)}
 
 
 def start_bridge(app_or_svc, svc, site, args) -> Bridge:

@@ -20,6 +20,7 @@ from datetime import date
 from typing import Callable
 
 from broker import texts
+from broker.protocol import QueueSummary
 from broker.vocab import PRIORITIES
 from server import actions, devices, errors, stats
 from server.actions import Command
@@ -266,6 +267,14 @@ class QueueService:
             return {"service_day": day, "server_time": iso_local(now, self.site.tz),
                     "services": stats.service_summary(conn, self.site, day, now,
                                                       self.clock.now())}
+
+    def queue_summary(self) -> dict:
+        """The queue summary in its one public shape (``broker.protocol.QueueSummary``): what
+        ``GET /api/v1/queue`` answers and the bridge retains on the bus."""
+        with self.db.snapshot() as conn:
+            now, day = self._now_day(conn)
+            figures = stats.service_summary(conn, self.site, day, now, self.clock.now())
+        return QueueSummary.build(day, now, figures).to_dict()
 
     def day_stats(self, day: str | None = None) -> dict:
         """Statistics of one service day (today by default); see docs/STATISTICS.md."""

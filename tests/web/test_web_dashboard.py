@@ -51,9 +51,8 @@ def test_live_view_shows_the_days_figures_and_updates_on_a_call(demo, context, l
                      "p90_wait": _duration(stats["wait"]["p90_s"]),
                      "mean_service": _duration(stats["service"]["mean_s"]),
                      "within_target": _percent(stats["within_target"])}
-    summary = _api(page, demo.url, "/api/v1/queue")["services"]
-    for prefix, s in summary.items():
-        cells = page.locator(f"tr[data-service={prefix}] td").all_text_contents()
+    for s in _api(page, demo.url, "/api/v1/queue")["services"]:
+        cells = page.locator(f"tr[data-service={s['prefix']}] td").all_text_contents()
         assert cells[1] == str(s["waiting"]) and cells[4] == str(s["issued"])
     assert "Sholat" in page.text_content("[data-counter='4']")
     assert page.is_visible("#no-bridge")  # no MQTT bridge in this server
