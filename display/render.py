@@ -27,6 +27,9 @@ PANEL = (18, 44, 84)
 HEADER = (0, 74, 135)
 TEXT = (255, 255, 255)
 MUTED = (170, 188, 214)
+# Labels a resident reads from 3-5 m ("Silakan menuju", counter names, the date): near
+# white, at least 7:1 against the panels and the header (WCAG AAA for text).
+LABEL = (226, 234, 246)
 ACCENT = (255, 200, 0)
 PRIORITY = (235, 100, 20)
 CLOSED = (70, 78, 92)
@@ -79,7 +82,8 @@ class Renderer:
         self.size, self.s = size, (w / 1080 if portrait else h / 1080)
         pad = self.pad = int(16 * self.s)
         head_h, tick_h, serv_h = (int(h * f) for f in ((0.06, 0.045, 0.05) if portrait else (0.09, 0.065, 0.075)))
-        clock_w, badge_w = (int(w * f) for f in ((0.42, 0.16) if portrait else (0.34, 0.12)))
+        # the clock region holds the time and the full date at a size read across the room
+        clock_w, badge_w = (int(w * f) for f in ((0.42, 0.16) if portrait else (0.4, 0.14)))
         body_top, body_bottom = head_h + pad, h - tick_h - serv_h - pad
         R = pygame.Rect
         self.rects = {
@@ -179,7 +183,7 @@ class Renderer:
             lines = [now.strftime(fmt), date]
         time_s = self.fit(lines[0], int(rect.w * 0.45), int(rect.h * 0.62))
         date_w = rect.w - time_s.get_width() - 3 * self.pad
-        date_s = self.fit(lines[1], date_w, int(rect.h * 0.32), MUTED, False)
+        date_s = self.fit(lines[1], date_w, int(rect.h * 0.44), LABEL, False)
         r = time_s.get_rect(midright=(rect.right - self.pad, rect.centery))
         self.surface.blit(time_s, r)
         self.surface.blit(date_s, date_s.get_rect(midright=(r.left - self.pad, rect.centery)))
@@ -215,15 +219,17 @@ class Renderer:
             return
         title = "PANGGILAN ULANG / Recall" if call.kind == "recall" else "NOMOR ANTREAN / Queue number"
         counter = call.counter_name.upper()
-        rows = [(title, 0.08, -0.38, False), (call.ticket, 0.42, -0.08, True),
-                ("SILAKAN MENUJU / Please go to", 0.06, 0.2, False), (counter, 0.2, 0.34, True)]
+        # (text, height, centre offset) as parts of the panel; "Silakan menuju" is read from
+        # across the room, so it is as tall as the title and near white
+        rows = [(title, 0.08, -0.38, False), (call.ticket, 0.38, -0.12, True),
+                ("SILAKAN MENUJU / Please go to", 0.1, 0.165, True), (counter, 0.2, 0.33, True)]
         lines = [title, call.ticket, counter]
         if prio:
             tag = f"PRIORITAS / Priority: {priority_label(call.priority)}"
             rows.append((tag, 0.06, 0.45, True))
             lines.append(tag)
         for s, size, dy, bold in rows:
-            color = fg if bold or bright else MUTED
+            color = fg if bold or bright else LABEL
             self.blit_in(self.fit(s, rect.w - 4 * self.pad, int(rect.h * size), color, bold), rect,
                          dy=int(rect.h * dy))
         self.texts["call"] = lines + (["*flash*"] if flash else [])
@@ -232,7 +238,7 @@ class Renderer:
         pygame.draw.rect(self.surface, BG, rect)
         pygame.draw.rect(self.surface, PANEL, rect, border_radius=int(14 * self.s))
         title_h = int(rect.h * 0.2)
-        title = self.fit("PANGGILAN SEBELUMNYA / Previous calls", rect.w - 2 * self.pad, int(title_h * 0.55), MUTED, False)
+        title = self.fit("PANGGILAN SEBELUMNYA / Previous calls", rect.w - 2 * self.pad, int(title_h * 0.6), LABEL, False)
         self.blit_in(title, pygame.Rect(rect.x, rect.y, rect.w, title_h), "left")
         row_h = int(70 * self.s)
         calls = state.others()[: max(1, (rect.h - title_h) // row_h)]
@@ -264,11 +270,11 @@ class Renderer:
         prio = ticket is not None and ticket.priority is not None and slot.status != "closed"
         bg = CLOSED if slot.status == "closed" else (PRIORITY if prio else PANEL)
         pygame.draw.rect(self.surface, bg, tile, border_radius=int(12 * self.s))
-        name_box = pygame.Rect(tile.x, tile.y, tile.w, int(tile.h * 0.34))
+        name_box = pygame.Rect(tile.x, tile.y, tile.w, int(tile.h * 0.36))
         body = pygame.Rect(tile.x, name_box.bottom, tile.w, tile.h - name_box.h)
         name = f"{slot.name} - Prioritas" if prio else slot.name
-        self.blit_in(self.fit(name, tile.w - 2 * self.pad, int(name_box.h * 0.62), MUTED if not prio else TEXT, False),
-                     name_box)
+        self.blit_in(self.fit(name, tile.w - 2 * self.pad, int(name_box.h * 0.8), LABEL if not prio else TEXT, False),
+                     name_box, dy=int(name_box.h * 0.06))
         if slot.status in STATUS_WORDS:
             word = STATUS_WORDS[slot.status]
             self.blit_in(self.fit(word, tile.w - 2 * self.pad, int(body.h * 0.3), TEXT, False), body)
