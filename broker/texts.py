@@ -240,3 +240,13 @@ def to_ascii(text: str) -> str:
             continue
         out.append(ch if " " <= ch <= "~" else ("" if ch in "\r\n\t" else "?"))
     return "".join(out)
+
+
+def markdown_table() -> str:
+    """The table of every rule, as docs/PROTOCOL.md shows it (a test keeps the two equal)."""
+    rows = ["| text | at most (characters) | required | printed on the ticket |",
+            "| --- | --- | --- | --- |"]
+    for r in RULES:
+        rows.append(f"| {r.label_en} (`{r.key}`) | {r.max_len} | {'yes' if r.required else 'no'} "
+                    f"| {'yes' if r.printed else 'no'} |")
+    return "\n".join(rows) + "\n"

@@ -31,6 +31,7 @@ from typing import Callable
 
 from broker.bus import BusClient, Incoming
 from broker.protocol import CounterCommand, CounterState, ProtocolError, decode
+from broker.vocab import ACTIVE_STATES
 
 from . import lamps
 from .config import BoxConfig
@@ -39,7 +40,7 @@ from .hardware import Panel
 log = logging.getLogger(__name__)
 
 SHORT_ACTIONS = {"recall": "recall", "skip": "no_show"}  # act when pressed
-SERVING = ("called", "serving")
+SERVING = ACTIVE_STATES
 
 
 class ServerTime:

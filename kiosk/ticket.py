@@ -173,7 +173,8 @@ class TicketBuilder:
             self.raw(BOLD_OFF)
         self.wrapped(i18n.t("t_footer"))
         self.wrapped(i18n.t("t_footer", "en"))
-        # cut() feeds then cuts only if the profile declares a cutter (FIELD_NOTES 18)
+        # python-escpos cut() feeds and cuts only when the printer profile declares a
+        # cutter; on a cutter-less 58 mm printer it just feeds the paper out to the tear bar.
         self.p.cut()
 
 

@@ -10,7 +10,7 @@ from datetime import date
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from broker.vocab import TOKEN_ROLES
+from broker.vocab import ACTIVE_STATES, TOKEN_ROLES
 from server import errors, ratelimit
 from server.queue import QueueService
 
@@ -241,7 +241,7 @@ def ticket_page(token: str):
         rows.append(f"<p>Di depan Anda / ahead of you: <b>{ticket['people_ahead']}</b></p>")
         if est is not None:
             rows.append(f"<p>Perkiraan tunggu / estimated wait: <b>± {max(1, round(est / 60))} menit/min</b></p>")
-    if ticket["counter_name"] and ticket["status"] in ("called", "serving"):
+    if ticket["counter_name"] and ticket["status"] in ACTIVE_STATES:
         rows.append(f"<p class=big>{e(ticket['counter_name'])}</p>")
     return Response(_page("".join(rows), refresh=ticket["status"] in ("waiting", "called")),
                     mimetype="text/html")

@@ -153,3 +153,13 @@ def test_an_invalid_rate_limit_is_an_error_not_the_default(monkeypatch):
         ratelimit.limiter(Flask("t"))
     monkeypatch.setenv("LALOPA_KIOSK_RATE_PER_MIN", "12")
     assert ratelimit.limiter(Flask("t")).per_second == 12 / 60
+
+
+def test_protocol_doc_states_the_text_contract_and_the_decoder_bounds():
+    """GIVEN docs/PROTOCOL.md WHEN read THEN its texts table is broker.texts' own, and it states
+    the nesting bound, the integer version and the site's counts."""
+    doc = (REPO / "docs" / "PROTOCOL.md").read_text()
+    table = doc.split("<!-- texts:start -->\n")[1].split("<!-- texts:end -->")[0]
+    assert table == texts.markdown_table()
+    assert f"nests at most {P.MAX_DEPTH} levels" in doc and "`1.0`, `true` and `\"1\"` are refused" in doc
+    assert f"at most {texts.MAX_SERVICES} services and {texts.MAX_COUNTERS} counters" in doc
