@@ -21,7 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("server.devtools.simulate:main", "play a realistic day against a running server"),
     "demo": ("server.devtools.demo:main", "run the whole system on this machine"),
     "install": ("server.appliance.install:main", "provision this Raspberry Pi for one role"),
-    "doctor": ("server.appliance.doctor:main", "check configuration, broker, printer, GPIO, clock, disk"),
+    "doctor": ("server.appliance.doctor:main",
+               "check this device for real: config, server, token, broker, secrets, printer, audio, GPIO, clock, disk"),
     "bench": ("server.devtools.bench:main", "run the benchmarks and write docs/BENCHMARKS.md"),
 }
 
