@@ -235,7 +235,9 @@ class QueueService:
                     "counters": [self._counter_view(conn, day, c.number) for c in self.site.counters],
                     "recent": recent,
                     "waiting": self.waiting_counts(conn, day),
-                    "running_text": get_state(conn, "running_text", self.site.running_text)}
+                    # Stored before the text contract, it may hold what no board can draw.
+                    "running_text": texts.displayable(get_state(conn, "running_text", self.site.running_text),
+                                                      texts.RUNNING_TEXT.max_len)}
 
     def last_call_seq(self) -> int:
         """The seq of the newest committed call (0 before the first)."""

@@ -10,9 +10,13 @@ at start-up by :func:`apply_stored`.
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 from server.config import Site, parse_site
+from server.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 KEYS = ("services", "counters", "settings")
 SETTINGS = ("facility", "whatsapp", "target_wait_min")
@@ -67,9 +71,25 @@ class SiteEditor:
         return self.svc.site
 
     def apply_stored(self) -> None:
+        """Apply the stored changes at start-up.
+
+        A stored table that today's checks refuse (written before a limit
+        existed, e.g. a 70-character counter name) is left out and logged with
+        its reason: the server starts with the site file's version of that
+        table instead of refusing to start, and the admin can fix it."""
         overrides = stored(self.svc.db)
-        if overrides:
+        for key in list(overrides):
+            try:
+                merged(self.base, {key: overrides[key]})
+            except ConfigError as exc:
+                log.error("stored admin change to %r refused, the site file's is used: %s", key, exc)
+                del overrides[key]
+        if not overrides:
+            return
+        try:
             self.svc.site = merged(self.base, overrides)
+        except ConfigError as exc:  # each table is valid alone, not together
+            log.error("stored admin changes refused together, the site file is used: %s", exc)
 
     def validate(self, key: str, value) -> Site:
         """The site ``value`` for table ``key`` would make; raises ConfigError. Stores nothing."""

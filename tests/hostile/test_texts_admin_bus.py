@@ -184,3 +184,36 @@ def test_row9_a_nul_or_control_character_is_refused_and_the_board_keeps_calling(
     assert wait_for(lambda: office.acked(command_id), 5, bus=office.box)
     assert "\x00" not in "".join(sum(board.renderer.texts.values(), []))
 
+
+
+def test_texts_stored_before_the_contract_cannot_stop_the_server_or_the_board(tmp_path, caplog):
+    """GIVEN a database written before the text contract, holding an admin counter name of 70
+    characters and a running text with a NUL WHEN the server starts on it THEN it starts, logs the
+    refused change naming the key, keeps the site file's counter names, and its board snapshot
+    still encodes for the bus (the board is not frozen)."""
+    import json as _json
+
+    from broker.protocol import BoardSnapshot
+    from server.bridge import board_dict
+    from server.web.siteedit import site_data
+
+    db = str(tmp_path / "old.db")
+    svc = QueueService(db, always_open_site(SITE))
+    create_app({"LALOPA_QUEUE": svc, "LALOPA_DB": db, "TESTING": True})  # migrations, overrides table
+    counters = site_data(svc.site)["counters"]
+    counters[4]["name"] = "L" * 70
+    svc.db.write(lambda c: c.execute(
+        "INSERT INTO site_overrides (key, value, updated_ms, user_id) VALUES ('counters', ?, 0, NULL)",
+        (_json.dumps(counters),)))
+    svc.db.write(lambda c: c.execute(
+        "INSERT OR REPLACE INTO state (key, value) VALUES ('running_text', ?)", ("Selamat\x00datang",)))
+    svc.close()
+
+    svc = QueueService(db, always_open_site(SITE))
+    with caplog.at_level("ERROR"):
+        create_app({"LALOPA_QUEUE": svc, "LALOPA_DB": db, "TESTING": True})
+    assert "counters" in caplog.text and "60" in caplog.text
+    assert svc.site.counter(5).name == "Loket 5"
+    snap = BoardSnapshot.from_dict(board_dict(svc.site, svc.board(), svc.clock.epoch_ms()))
+    assert "\x00" not in snap.running_text and encode(snap)
+    svc.close()
