@@ -163,3 +163,31 @@ def test_protocol_doc_states_the_text_contract_and_the_decoder_bounds():
     assert table == texts.markdown_table()
     assert f"nests at most {P.MAX_DEPTH} levels" in doc and "`1.0`, `true` and `\"1\"` are refused" in doc
     assert f"at most {texts.MAX_SERVICES} services and {texts.MAX_COUNTERS} counters" in doc
+
+
+@pytest.mark.parametrize("reason,problem", [("istirahat\x00", "U+0000"), ("R" * 201, "at most 200"),
+                                            ("\u202eistirahat", "U+202E")])
+def test_api_and_bus_refuse_a_reason_that_breaks_the_contract(tmp_path, reason, problem):
+    """GIVEN a panel token WHEN a pause is posted with a reason holding a NUL, a bidi override or
+    201 characters THEN 400 with the problem in Indonesian and English and the counter stays open;
+    the same reason in a bus command is refused by the decoder."""
+    from server.app import create_app
+    from server.devtools.benchlib.site import always_open_site
+    from server.queue import QueueService
+
+    svc = QueueService(str(tmp_path / "q.db"), always_open_site("t"))
+    client = create_app({"LALOPA_QUEUE": svc, "LALOPA_DB": str(tmp_path / "q.db"), "TESTING": True,
+                         "LALOPA_WEB": False}).test_client()
+    auth = {"Authorization": f"Bearer {svc.create_device_token('panel-5', 'panel')}"}
+    assert client.post("/api/v1/counters/5/actions", json={"action": "open", "command_id": "c1"},
+                       headers=auth).status_code == 200
+    r = client.post("/api/v1/counters/5/actions", headers=auth,
+                    json={"action": "pause", "command_id": "c2", "reason": reason})
+    err = r.get_json()["error"]
+    assert r.status_code == 400 and problem in err["message_en"] and err["message_id"].startswith("Alasan:")
+    assert svc.counter_state(5)["status"] == "open"
+    svc.close()
+    command = P.CounterCommand(id="b:1", counter=5, action="pause", device="b", sent_at_ms=1, reason="ok")
+    raw = P.encode(command).replace(b'"ok"', P.json.dumps(reason).encode())
+    with pytest.raises(P.ProtocolError):
+        P.decode(P.CounterCommand, raw)
