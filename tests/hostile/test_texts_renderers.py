@@ -149,9 +149,11 @@ def test_ticket_prints_any_text_as_ascii(facility, service, requirement, whatsap
     """GIVEN ticket texts that are arbitrary Unicode (and an unknown priority, a bad time, a huge URL)
     WHEN the ticket is rendered to escpos Dummy THEN nothing raises and every printed text byte is
     plain ASCII."""
-    out = _ticket(facility=facility, service_name=service, requirements=(requirement,) * 2,
-                  whatsapp=whatsapp, issued_at=issued_at, priority=priority, status_url=url)
-    assert out.startswith(b"\x1b@")
+    fields = dict(facility=facility, service_name=service, requirements=(requirement,) * 2,
+                  whatsapp=whatsapp, issued_at=issued_at, priority=priority)
+    assert _ticket(**fields, status_url=url).startswith(b"\x1b@")
+    # Without the QR raster, every byte is a command or ASCII text (commands here are < 0x80).
+    assert max(_ticket(**fields, status_url="")) < 0x80
 
 
 def test_ticket_prints_every_text_at_its_limit():
