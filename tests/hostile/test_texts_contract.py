@@ -191,3 +191,11 @@ def test_api_and_bus_refuse_a_reason_that_breaks_the_contract(tmp_path, reason, 
     raw = P.encode(command).replace(b'"ok"', P.json.dumps(reason).encode())
     with pytest.raises(P.ProtocolError):
         P.decode(P.CounterCommand, raw)
+
+
+def test_every_setting_named_in_docs_and_units_is_declared():
+    """GIVEN the docs, the README and the systemd units WHEN they name a LALOPA_* variable THEN it is
+    one the programs declare (a documented name that nothing reads would mislead the technician)."""
+    places = [*(REPO / "docs").glob("*.md"), REPO / "README.md", *(REPO / "systemd").rglob("*")]
+    named = {m for p in places if p.is_file() for m in re.findall(r"LALOPA_[A-Z_]+[A-Z]", p.read_text())}
+    assert named - set(settings.BY_NAME) == set()
