@@ -170,7 +170,7 @@ def open_files(pid: int) -> int:
 
 def wait_accepted(pid: int, at_least: int, timeout: float = 15) -> int:
     """Wait until process ``pid`` has ``at_least`` open files or stops opening
-    more for a second (the broker has accepted what it can); returns the count."""
+    more for 2 s (the broker has accepted what it can); returns the count."""
     last, stable_since, deadline = -1, time.monotonic(), time.monotonic() + timeout
     while time.monotonic() < deadline:
         now = open_files(pid)
@@ -178,7 +178,7 @@ def wait_accepted(pid: int, at_least: int, timeout: float = 15) -> int:
             return now
         if now != last:
             last, stable_since = now, time.monotonic()
-        elif time.monotonic() - stable_since >= 1.0:
+        elif time.monotonic() - stable_since >= 2.0:
             break
         time.sleep(0.05)
     return last
