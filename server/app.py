@@ -35,7 +35,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     svc = app.config.get("LALOPA_QUEUE") or QueueService(
         app.config["LALOPA_DB"], load_site(app.config["LALOPA_SITE"]), app.config["LALOPA_CLOCK"])
     app.extensions["lalopa.queue"] = svc
-    app.extensions["lalopa.site"] = svc.site
     app.extensions.setdefault(api.AUTH_HOOKS_KEY, [])
     app.register_blueprint(api.bp)
     app.register_blueprint(api.pages)

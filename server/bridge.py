@@ -54,12 +54,14 @@ class Bridge:
 
     def __init__(self, svc, site, bus_kwargs: dict, max_command_age_s: float | None = None,
                  state_refresh_s: float = STATE_REFRESH_S):
-        self.svc, self.site = svc, site
+        if site.site_id != svc.site.site_id:
+            raise ValueError(f"bridge for site {site.site_id!r} on a queue of site {svc.site.site_id!r}")
+        self.svc = svc
         age = max_command_age_s if max_command_age_s is not None else getattr(site, "max_command_age_s", 10)
         self.max_command_age_ms = int(float(age) * 1000)
         self.clock = getattr(svc, "clock", None) or ServerClock()
         self.stats: collections.Counter = collections.Counter()
-        # self.site, not site: an admin edit replaces bridge.site at run time.
+        # self.site, not site: an admin edit replaces the queue's site at run time.
         self.book = DeviceBook(now=lambda: iso_local(self.clock.epoch_ms(), self.site.tz))
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -83,6 +85,16 @@ class Bridge:
         self._command_filters: set[str] = set()
         self._unhealthy_since: float | None = None
         self._thread = threading.Thread(target=self._run, name="lalopa-bridge", daemon=True)
+
+    @property
+    def site(self):
+        """The current site: the queue's, the one owner (admin edits included, after restarts too)."""
+        return self.svc.site
+
+    def site_changed(self) -> None:
+        """An admin edit replaced the site: republish the retained state so every device's
+        view (board snapshot, counter states) follows at once."""
+        self._on_change({"type": "site"})
 
     # -- life cycle ---------------------------------------------------------
 

@@ -74,6 +74,7 @@ def server_main(argv: list[str]) -> int:
     except QueueError as exc:
         return _fail(str(exc))
     svc = app.extensions["lalopa.queue"]
+    site = svc.site  # the file with the admin's stored edits: the bridge must not keep the file's copy
     bridge = _start_bridge(app, svc, site, args)
     server = waitress.create_server(app, **waitress_options(args))
     signal.signal(signal.SIGTERM, lambda *_: server.close())

@@ -64,9 +64,8 @@ init_app = init_web  # the name server.app looks for
 
 
 def _site_changed(app: Flask, site) -> None:
-    """An admin change was applied to svc.site: tell the other holders and the live pages."""
-    app.extensions["lalopa.site"] = site
+    """An admin change was applied to svc.site (the one owner): tell the bridge and the live pages."""
     bridge = app.extensions.get("lalopa.bridge")
-    if bridge is not None and hasattr(bridge, "site"):
-        bridge.site = site
+    if bridge is not None:
+        bridge.site_changed()  # it reads svc.site itself; devices get the new retained state
     app.extensions["lalopa.hub"].notify()

@@ -98,6 +98,12 @@ def save_counters():
         counters.append({"number": c.number,
                          "name": request.form.get(f"name_{c.number}", c.name).strip(),
                          "services": [p.strip().upper() for p in raw.split(",") if p.strip()]})
+    new = request.form.get("new_number", "").strip()
+    if new:  # the blank row adds a counter; the site's checks refuse a bad or taken number
+        raw = request.form.get("new_services", "")
+        counters.append({"number": int(new) if new.isdigit() else new,
+                         "name": request.form.get("new_name", "").strip() or f"Loket {new}",
+                         "services": [p.strip().upper() for p in raw.split(",") if p.strip()]})
     return _apply("counters", counters)
 
 

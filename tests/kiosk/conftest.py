@@ -72,7 +72,6 @@ class RealServer:
         self.flask = flask_app
         self.queue = QueueService(db_path, site or load_site(EXAMPLE_SITE), clock)
         flask_app.extensions["lalopa.queue"] = self.queue
-        flask_app.extensions["lalopa.site"] = self.queue.site
         self.token = self.queue.create_device_token("kiosk-1", "kiosk")
         self.port = 0
         self._srv = None
