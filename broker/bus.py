@@ -1,6 +1,6 @@
 """One paho-mqtt 2 wrapper for every LALOPA component.
 
-Habits it enforces (see FIELD_NOTES §3): VERSION2 callbacks, MQTT 5,
+Habits it enforces: VERSION2 callbacks, MQTT 5,
 ``connect_async`` + ``loop_start`` so a broker that is not up yet never raises,
 reconnect backoff capped at a few seconds, subscriptions renewed in
 ``on_connect``, a retained ``offline`` last will with ``online`` published on
@@ -86,7 +86,8 @@ class BusClient:
         # grows the inbox.
         self.admit = admit
         # Guards _subs (read in paho's thread on connect) and _acks; never held
-        # around a paho call, so no deadlock with paho's own locks (FIELD_NOTES 50).
+        # around a paho call: paho holds its own locks while it runs our callbacks,
+        # so a lock held around publish() that a callback also takes would deadlock.
         self._lock = threading.Lock()
         self._acks: dict[int, object] = {}
         self._ack_event = threading.Condition(self._lock)
@@ -255,7 +256,8 @@ class BusClient:
 
         With MQTT 5 a publish refused by the ACL is acknowledged with reason
         0x87 "Not authorized" (``code.is_failure``); ``is_published()`` alone
-        would report success (FIELD_NOTES 52). Not for paho's own thread.
+        would report success (as MQTT 3.1.1 always does: it acknowledges a refused
+        publish like any other). Not for paho's own thread.
         """
         if info is None:
             return None

@@ -6,7 +6,7 @@ there comes from the cache, which espeak-ng (``espeak-ng -v id``) fills on
 first use. The chime is synthesised in code, so it works with no files at all.
 
 An announcement is built as ONE pygame Sound by concatenating the raw samples
-of its clips (FIELD_NOTES item 73): ``Channel.queue`` holds only one Sound and
+of its clips: ``Channel.queue`` holds only one Sound and
 timers overlap or leave gaps when clip lengths change.
 
 Example::

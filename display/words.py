@@ -1,6 +1,6 @@
 """Indonesian words for queue numbers, letters and counters: our own, tested.
 
-Rules (DOMAIN.md, FIELD_NOTES items 76-78): 0-9 are nol, satu ... sembilan;
+Rules (the same as num2words' and espeak-ng's Indonesian): 0-9 are nol, satu ... sembilan;
 the prefix *se-* replaces "satu" before 10, 11, 100 and 1000 (sepuluh,
 sebelas, seratus, seribu); 12-19 are "N belas"; tens are "N puluh"; then
 "N ratus", "N ribu". Words come back as a list because each word is one

@@ -2,8 +2,8 @@
 
 Built from gpiozero devices, so the same code runs on a Pi (lgpio) and on a PC
 or in tests (``GPIOZERO_PIN_FACTORY=mock``). Button callbacks run on gpiozero's
-threads and only put ``(kind, button, t)`` on the box's queue (FIELD_NOTES
-item 30); everything else happens in the box's main loop.
+threads and only put ``(kind, button, t)`` on the box's queue (a slow handler
+misses the release); everything else happens in the box's main loop.
 
 Example::
 
@@ -50,7 +50,7 @@ class Panel:
             pin = cfg.pins.get(name)
             if pin is None:
                 continue
-            # Keyword arguments only after the pin (gpiozero 2.x, FIELD_NOTES 32).
+            # Keyword arguments only after the pin: gpiozero 2.x raises TypeError otherwise.
             btn = Button(pin, pull_up=True, bounce_time=t["bounce_s"] or None,
                          hold_time=t["hold_s"], pin_factory=pin_factory)
             btn.when_pressed = self._enqueue("down", name)

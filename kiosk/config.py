@@ -60,7 +60,7 @@ class PrinterConf:
     product_id: int = 0
     in_ep: int = 0x82
     out_ep: int = 0x01
-    usb_timeout_ms: int = 5000  # escpos defaults to 0 = wait forever (FIELD_NOTES 6)
+    usb_timeout_ms: int = 5000  # escpos defaults to 0, which libusb takes as wait forever
     devfile: str = ""
     baudrate: int = 9600
     path: str = ""              # file backend: a device file or a .bin to replay later

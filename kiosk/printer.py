@@ -4,7 +4,7 @@ that owns the device.
 Nothing here runs on the UI thread. The app submits a :class:`PrintJob` (keyed
 by ticket id, so a reprint is the same job) and reads :class:`PrintResult` from
 ``worker.results``. Status is polled with ``DLE EOT`` where the printer can
-answer; an empty reply is "unknown", never "paper ok" (FIELD_NOTES 13), and
+answer; an empty reply is "unknown", never "paper ok" (as escpos 3.1 reads it), and
 every status change is reported through ``on_status`` (the app publishes it
 retained on the bus for the supervisor).
 
@@ -88,7 +88,7 @@ def open_device(conf: PrinterConf):
         from escpos.printer import Network
         return Network(conf.host, port=conf.port, timeout=conf.timeout_s, profile=profile)
     if conf.backend == "usb":
-        from escpos.printer import Usb  # needs pyusb + libusb-1.0-0 (FIELD_NOTES 3)
+        from escpos.printer import Usb  # needs pyusb + libusb-1.0-0 (else NoBackendError)
         return Usb(conf.vendor_id, conf.product_id, timeout=conf.usb_timeout_ms,
                    in_ep=conf.in_ep, out_ep=conf.out_ep, profile=profile)
     if conf.backend == "serial":
@@ -124,8 +124,8 @@ def query_status(device, eof_is_closed: bool = False) -> str:
     """Ask the printer (bidirectional links only); no answer is "unknown".
 
     The two queries are sent here rather than through escpos' ``is_online()`` /
-    ``paper_status()``, which in 3.1 read an empty reply as offline / paper ok
-    (FIELD_NOTES 13). With ``eof_is_closed`` (TCP, where silence is a timeout and an
+    ``paper_status()``, which in 3.1 read an empty reply as offline / paper ok:
+    the reply of a printer that never answers. With ``eof_is_closed`` (TCP, where silence is a timeout and an
     empty read is the peer closing) an empty read raises ConnectionResetError; a
     reset or any other link error is raised too, so callers can tell "silent" from "gone".
     """
@@ -213,7 +213,7 @@ class PrintWorker(threading.Thread):
         if self.device is None:
             device = open_device(self.conf)
             if self.conf.backend in ("network", "usb", "serial", "file"):
-                device.open()   # open now: escpos opens lazily and fails late (FIELD_NOTES 5)
+                device.open()   # open now: escpos opens lazily and fails late, on the first job
             self.device = device
         return self.device
 

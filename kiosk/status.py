@@ -52,6 +52,6 @@ class PrinterStatusPublisher:
         if self.bus is None:
             return
         # BusClient.publish is thread-safe, and this lock is never taken inside a paho
-        # callback, so holding it here cannot deadlock (FIELD_NOTES 50)
+        # callback, so holding it here cannot deadlock with paho's own locks
         msg = PrinterStatus(kiosk=self.kiosk_id, status=self.status, detail=self.detail[:200])
         self.bus.publish_message(self.bus.topics.printer(self.kiosk_id), msg, retain=True)

@@ -1,4 +1,4 @@
-"""The server is the only clock (FIELD_NOTES §8): every ticket and call is stamped here.
+"""The server is the only clock: every ticket and call is stamped here.
 
 A Raspberry Pi has no RTC, so the wall clock may jump at boot or when NTP
 syncs. :class:`ServerClock` compares wall-clock and monotonic deltas between

@@ -1,7 +1,7 @@
 """SQLite persistence: connections, the single writer, migrations, online backup.
 
 Dialect specifics (PRAGMAs, ``BEGIN IMMEDIATE``, the backup API) live only here,
-so the rest of the server speaks plain SQL (FIELD_NOTES §9).
+so the rest of the server speaks plain SQL.
 
 Writes go through :meth:`Database.write`: one lock, one write connection, one
 short ``BEGIN IMMEDIATE`` transaction each. Reads use a connection per thread.

@@ -1,4 +1,4 @@
-"""Tell systemd we are ready and alive, without a dependency (FIELD_NOTES §7).
+"""Tell systemd we are ready and alive, without a dependency.
 
 ``notify("READY=1")`` after start-up, ``notify("WATCHDOG=1")`` from the main
 loop about every ``WatchdogSec/2`` (see :func:`watchdog_interval`). Outside
@@ -40,8 +40,9 @@ def serve(server, alive=None) -> None:
     ping; while it says False no ping goes out, and systemd restarts the
     server when WatchdogSec runs out.
 
-    The pings come from this main loop on purpose (FIELD_NOTES §7 item 81): if
-    the loop hangs, the pings stop and systemd restarts the server.
+    The pings come from this main loop on purpose, not from a helper thread that
+    would live on while the loop hangs: if the loop hangs, the pings stop and
+    systemd restarts the server.
     """
     from waitress import wasyncore
     socket_map = getattr(server, "_map", None)

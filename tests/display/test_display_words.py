@@ -1,4 +1,4 @@
-"""Indonesian number words 0-9999 against the rules in DOMAIN.md / FIELD_NOTES 76-78."""
+"""Indonesian number words 0-9999 against the rules in display/words.py (as num2words has them)."""
 import pytest
 from hypothesis import given, strategies as st
 from num2words import num2words
@@ -75,7 +75,7 @@ def test_every_number_matches_num2words():
     (2011, "dua ribu sebelas"), (9999, "sembilan ribu sembilan ratus sembilan puluh sembilan"),
 ])
 def test_examples_from_domain(n, text):
-    """GIVEN the examples in DOMAIN.md / FIELD_NOTES 76 THEN the words match."""
+    """GIVEN the examples of the Indonesian number rules THEN the words match."""
     assert terbilang(n) == text
 
 

@@ -112,7 +112,7 @@ def test_bounce_and_double_press_within_cooldown_send_one_command(make_box, serv
     server.state(waiting=5)
     box = make_box()
     p = mock_factory.pin(PINS["next"])
-    for level in (0, 1, 0, 1, 0, 1):  # the mock does not debounce (FIELD_NOTES 33)
+    for level in (0, 1, 0, 1, 0, 1):  # gpiozero's mock pins do not simulate bounce_time
         p.drive_low() if level == 0 else p.drive_high()
     box.step(0)
     assert wait_for(lambda: server.commands, 3, bus=server.bus)

@@ -40,7 +40,7 @@ def expected_58() -> bytes:
             + b"Kontak WhatsApp:\n" + BOLD_ON + b"+62 812-3456-7890\n" + BOLD_OFF
             + b"Terima kasih. Mohon tunggu nomor\nAnda dipanggil.\n"
             + b"Thank you. Please wait for your\nnumber to be called.\n"
-            + b"\x1bd\x06")   # POS-5890 has no cutter: escpos only feeds (FIELD_NOTES 18)
+            + b"\x1bd\x06")   # POS-5890's profile has no cutter: escpos cut() only feeds
 
 
 def test_58mm_ticket_bytes_exact():
