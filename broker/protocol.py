@@ -648,8 +648,8 @@ TOPICS: tuple[TopicSpec, ...] = (
               "republished after every change, on every server (re)connect and every 30 s"),
     TopicSpec("call event", "call", CallEvent,
               "server", "display boards", 1, False,
-              "seq strictly increasing; duplicates dropped, gaps resynced from board; "
-              "MQTT 5 message expiry 60 s"),
+              "seq strictly increasing, none skipped; duplicates dropped, gaps resynced from board; "
+              f"MQTT 5 message expiry {CALL_FRESH_S} s"),
     TopicSpec("board snapshot", "board", BoardSnapshot,
               "server", "display boards", 1, True, ""),
     TopicSpec("queue summary", "summary", QueueSummary,
