@@ -15,7 +15,7 @@ whatever happened.
 Only three things differ from a real office, each installed after the guide
 ran and named here: the screens draw headless (sway's headless backend), the
 boxes' buttons are gpiozero mock pins pressed from outside, and the board's
-sound goes to a file.
+speakers are a PulseAudio null sink recorded to a file.
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ SHOTS_DIR = rig.REPO / "docs" / "rehearsal"
 HELPERS = rig.HELPERS_IN_HOST
 PRINTS = "/var/lib/rehearsal-printer/jobs.jsonl"
 CALL_LOG = "/var/lib/lalopa/rehearsal-calls.jsonl"
-BOARD_AUDIO = "/var/lib/lalopa/rehearsal-audio.raw"
+SPEAKERS_FILE = "/var/lib/rehearsal-speakers/played.raw"   # 22050 Hz mono s16le
 # Units that must be active on each kind of host once the guide is done.
 UNITS = {
     "server": ["mosquitto.service", "lalopa-server.service", "lalopa-backup.timer"],
@@ -52,6 +52,7 @@ UNITS = {
     "box": ["lalopa-button.service"],
     "printer": ["rehearsal-printer.service"],
 }
+UNITS["board"] += ["rehearsal-speakers.service", "rehearsal-recorder.service"]
 SITE_ID = "dinkes-claim"
 # What the office prepares on the USB stick before it starts (DEPLOY.md section 0):
 # its site file (the example, open every day around the clock, so that the rehearsal
@@ -130,60 +131,78 @@ def _run_block(block: guide.Block, place: rig.Host, source: rig.Host) -> None:
 
 # -- what differs from a real office (after the guide) ------------------------------
 
-def rehearsal_parts() -> None:
-    """Headless screens, mock-pin boxes, the board's sound to a file; the printer host."""
+def hardware() -> None:
+    """What each host has before the technician comes: its printer, screen, pins, speakers.
+
+    The printer host is the office's network receipt printer. The screens draw
+    headless (sway's headless backend instead of the Pi's HDMI output), the boxes'
+    buttons are gpiozero mock pins pressed from outside, and the board's speakers
+    are a PulseAudio null sink whose output is recorded to a file. Drop-ins for
+    units the guide installs.
+    """
     printer = BY_NAME["printer"]
+    unit = (f"[Unit]\nDescription=Rehearsal network receipt printer (ESC/POS, port 9100)\n"
+            f"[Service]\nExecStart=/opt/printer-venv/bin/python {HELPERS}/printer_host.py "
+            f"--bind 0.0.0.0 --port 9100 --log {PRINTS}\nStateDirectory=rehearsal-printer\n"
+            f"Restart=always\n[Install]\nWantedBy=multi-user.target\n")
     run_in(printer, f"""
 python3 -m venv /opt/printer-venv
 /opt/printer-venv/bin/pip install -q pillow zxing-cpp
-cat > /etc/systemd/system/rehearsal-printer.service <<'EOF'
-[Unit]
-Description=Rehearsal network receipt printer (ESC/POS on port 9100, decoded)
-[Service]
-ExecStart=/opt/printer-venv/bin/python {HELPERS}/printer_host.py --bind 0.0.0.0 --port 9100 --log {PRINTS}
-StateDirectory=rehearsal-printer
-Restart=always
-[Install]
-WantedBy=multi-user.target
-EOF
+printf '%s' {shlex.quote(unit)} > /etc/systemd/system/rehearsal-printer.service
 systemctl daemon-reload
 systemctl enable --now rehearsal-printer.service
-""")
+""", timeout=300)
     headless = (rig.REPO / "systemd" / "lalopa-screen-headless.conf").read_text()
     for name, unit in (("kiosk", "lalopa-kiosk"), ("board", "lalopa-display")):
-        extra = ""
-        if name == "board":
-            extra = (f"[Service]\nEnvironment=SDL_AUDIODRIVER=disk "
-                     f"SDL_DISKAUDIOFILE={BOARD_AUDIO}\n")
         run_in(BY_NAME[name], f"""
 mkdir -p /etc/systemd/system/{unit}.service.d
-cat > /etc/systemd/system/{unit}.service.d/headless.conf <<'EOF'
-{headless}
-EOF
-cat > /etc/systemd/system/{unit}.service.d/rehearsal.conf <<'EOF'
-{extra}
-EOF
+printf '%s' {shlex.quote(headless)} > /etc/systemd/system/{unit}.service.d/headless.conf
 """)
-    board_conf = "/etc/lalopa/sway/display.conf"
+    # The board's speakers: a system-wide PulseAudio whose only sink is a null sink (it
+    # keeps real time, as a sound card does), and a recorder of what that sink plays.
+    speakers = (
+        "[Unit]\nDescription=Rehearsal speakers (PulseAudio null sink)\n[Service]\n"
+        "ExecStart=/usr/bin/pulseaudio --system --daemonize=no --exit-idle-time=-1 -n "
+        "--disallow-module-loading --load=\"module-native-protocol-unix auth-anonymous=1\" "
+        "--load=\"module-null-sink sink_name=speakers rate=22050 channels=1\"\n"
+        "Restart=always\n"
+        "[Install]\nWantedBy=multi-user.target\n")
+    recorder = (
+        "[Unit]\nDescription=Rehearsal: record what the speakers play\n"
+        "After=rehearsal-speakers.service\nBindsTo=rehearsal-speakers.service\n[Service]\n"
+        "ExecStartPre=/bin/sleep 1\n"
+        f"ExecStart=/usr/bin/parecord --server=unix:/run/pulse/native --device=speakers.monitor "
+        f"--raw --format=s16le --rate=22050 --channels=1 {SPEAKERS_FILE}\n"
+        "StateDirectory=rehearsal-speakers\nRestart=always\n"
+        "[Install]\nWantedBy=multi-user.target\n")
     run_in(BY_NAME["board"], f"""
-sed -i 's#^exec \\(.*lalopa display run [^;]*\\);#exec \\1 --call-log {CALL_LOG};#' {board_conf}
-grep -q -- '--call-log {CALL_LOG}' {board_conf}
+printf 'default-server = unix:/run/pulse/native\\nautospawn = no\\n' > /etc/pulse/client.conf.d/rehearsal.conf
+printf '%s' {shlex.quote(speakers)} > /etc/systemd/system/rehearsal-speakers.service
+printf '%s' {shlex.quote(recorder)} > /etc/systemd/system/rehearsal-recorder.service
 systemctl daemon-reload
-systemctl restart lalopa-display.service
+systemctl enable --now rehearsal-speakers.service rehearsal-recorder.service
 """)
-    run_in(BY_NAME["kiosk"], "systemctl daemon-reload; systemctl restart lalopa-kiosk.service")
+    pins = (f"[Service]\nEnvironment=GPIOZERO_PIN_FACTORY=mock\nExecStart=\n"
+            f"ExecStart={LALOPA} button run --config /etc/lalopa/button.toml "
+            f"--press-socket /run/lalopa-button/press.sock\nRuntimeDirectory=lalopa-button\n")
     for box in (h for h in HOSTS if h.kind == "box"):
+        # The pins are mock pins for every program on the box (doctor included).
         run_in(box, f"""
+echo GPIOZERO_PIN_FACTORY=mock >> /etc/environment
+echo 'Defaults env_keep += "GPIOZERO_PIN_FACTORY"' > /etc/sudoers.d/rehearsal-pins
+chmod 0440 /etc/sudoers.d/rehearsal-pins
 mkdir -p /etc/systemd/system/lalopa-button.service.d
-cat > /etc/systemd/system/lalopa-button.service.d/rehearsal.conf <<'EOF'
-[Service]
-Environment=GPIOZERO_PIN_FACTORY=mock
-ExecStart=
-ExecStart={LALOPA} button run --config /etc/lalopa/button.toml --press-socket /run/lalopa-button/press.sock
-RuntimeDirectory=lalopa-button
-EOF
-systemctl daemon-reload
-systemctl restart lalopa-button.service
+printf '%s' {shlex.quote(pins)} > /etc/systemd/system/lalopa-button.service.d/rehearsal.conf
+""")
+
+
+def board_call_log() -> None:
+    """The board writes what it showed and said to a call log the rehearsal reads."""
+    conf = "/etc/lalopa/sway/display.conf"
+    run_in(BY_NAME["board"], f"""
+sed -i 's#^exec \\(.*lalopa display run [^;]*\\);#exec \\1 --call-log {CALL_LOG};#' {conf}
+grep -q -- '--call-log {CALL_LOG}' {conf}
+systemctl restart lalopa-display.service
 """)
 
 
@@ -214,13 +233,21 @@ def doctor(host: rig.Host) -> tuple[int, str]:
 
 
 def check_doctor_passes() -> None:
-    for host in HOSTS:
-        if host.kind == "printer":
-            continue
+    # The server last: its broker check logs in as the server, which knocks the
+    # server's own bridge off the bus for a moment (one connection per broker user).
+    for host in sorted((h for h in HOSTS if h.kind != "printer"), key=lambda h: h.kind == "server"):
         code, out = doctor(host)
         if code != 0:
             raise RehearsalFailed(f"{host.name}: lalopa doctor fails on the good site:\n{out}")
-    log("doctor: passes on server, kiosk, board and both boxes")
+    wait_server_healthy()
+    log("doctor: passes on kiosk, board, both boxes and the server")
+
+
+def wait_server_healthy(timeout: float = 30) -> None:
+    url = f"http://{BY_NAME['server'].addr}:8080/healthz"
+    wait_until("the server's /healthz to answer 200", lambda: run_in(
+        BY_NAME["kiosk"], f"curl -sf -o /dev/null {url}", check=False, timeout=15).returncode == 0,
+        timeout)
 
 
 def printed_jobs() -> list[dict]:
@@ -296,7 +323,7 @@ def board_calls() -> list[dict]:
 def check_call(box: rig.Host, number: str) -> dict:
     """A press of NEXT on ``box`` calls ``number``: the board shows it and speaks it."""
     board = BY_NAME["board"]
-    audio_before = int(run_in(board, f"stat -c %s {BOARD_AUDIO} 2>/dev/null || echo 0",
+    audio_before = int(run_in(board, f"stat -c %s {SPEAKERS_FILE} 2>/dev/null || echo 0",
                               timeout=15).stdout.strip() or 0)
     press(box, "next")
     call = wait_until(f"the board to call {number} at counter {box.counter}",
@@ -307,7 +334,7 @@ def check_call(box: rig.Host, number: str) -> dict:
     # The announcement reached the sound output: non-silent samples after the call.
     res = run_in(board, f"""{PY} - <<'EOF'
 import array, sys
-with open("{BOARD_AUDIO}", "rb") as f:
+with open("{SPEAKERS_FILE}", "rb") as f:
     f.seek({audio_before})
     data = f.read()
 samples = array.array("h", data[: len(data) // 2 * 2])
@@ -398,9 +425,8 @@ injection("token refused", "kiosk", "token",
           fix="f=$(grep -Po '^token_file *= *\"\\K[^\"]+' /etc/lalopa/kiosk.toml); "
               "cp /root/token.good \"$f\"")
 injection("no audio device", "board", "audio",
-          brk="mkdir -p /root/away && mv /etc/systemd/system/lalopa-display.service.d/rehearsal.conf "
-              "/root/away/",
-          fix="mv /root/away/rehearsal.conf /etc/systemd/system/lalopa-display.service.d/")
+          brk="systemctl stop rehearsal-speakers.service",
+          fix="systemctl start rehearsal-speakers.service rehearsal-recorder.service")
 injection("broker password unreadable", "box-01", "broker",
           brk="f=$(grep -Po '^password_file *= *\"\\K[^\"]+' /etc/lalopa/button.toml); "
               "stat -c %a \"$f\" > /root/mode.good; chmod 0600 \"$f\"; chown root:root \"$f\"",
@@ -460,12 +486,19 @@ def screenshots() -> None:
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="rehearse", description=__doc__.split("\n\n")[0])
     ap.add_argument("--shots", action="store_true", help="grim screenshots into docs/rehearsal/")
+    ap.add_argument("--keep", action="store_true",
+                    help="debugging: leave the site up after a failure (then run --teardown)")
+    ap.add_argument("--teardown", action="store_true", help="remove a kept site and exit")
     args = ap.parse_args(argv)
+    if args.teardown:
+        rig.teardown()
+        return 0
     if os.geteuid() != 0:
         print("the rehearsal boots containers and makes a bridge: run it as root", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t0 = time.monotonic()
+    keep = False
     rig.ensure_host_tools()
     rig.teardown()               # whatever an earlier, killed run left behind
     rig.fresh_logs()
@@ -482,8 +515,10 @@ def main(argv: list[str]) -> int:
         for host in HOSTS:
             rig.wait_booted(host)
         log(f"booted {len(HOSTS)} hosts on {rig.BRIDGE} ({rig.NET}.0/24)")
+        hardware()
         run_guide()
-        rehearsal_parts()
+        board_call_log()
+        wait_server_healthy()
         check_units()
         check_doctor_passes()
         ticket_flow(BY_NAME["box-01"])
@@ -495,6 +530,7 @@ def main(argv: list[str]) -> int:
         check_reboots(stick, wheels)
         ticket_flow(BY_NAME["box-02"])
     except RehearsalFailed as exc:
+        keep = args.keep
         log(f"FAILED after {time.monotonic() - t0:.0f} s:\n{exc}\n"
             f"(every command and its output: {rig.LOGS}/<host>.log)")
         return 1
@@ -502,7 +538,11 @@ def main(argv: list[str]) -> int:
         log(f"ABORTED after {time.monotonic() - t0:.0f} s: {exc!r}")
         raise
     finally:
-        rig.teardown()
+        if keep:
+            log("site kept for debugging; remove it with: "
+                "python3 tests/rehearsal/rehearse.py --teardown")
+        else:
+            rig.teardown()
     log(f"PASSED in {time.monotonic() - t0:.0f} s")
     return 0
 

@@ -44,8 +44,9 @@ PACKAGES = [
     "sway", "grim", "xwayland", "fonts-dejavu-core",
     # time: the server serves the clock to the LAN, devices follow it
     "chrony",
-    # the rehearsal's own: a clock that reads 2001 for one command (doctor's clock check)
-    "faketime",
+    # the rehearsal's own: a clock that reads 2001 for one command (doctor's clock check),
+    # and the board's "speakers": a PulseAudio null sink recorded to a file (no sound card)
+    "faketime", "pulseaudio", "pulseaudio-utils", "libasound2-plugins",
 ]
 
 
@@ -131,7 +132,7 @@ def _key(*parts: str) -> str:
 def base_image() -> Path:
     """The cached Bookworm root file system; built once per package list."""
     mirrors = debian_mirrors()
-    target = CACHE / f"base-{_key(*PACKAGES, *mirrors, 'v2')}"
+    target = CACHE / f"base-{_key(*PACKAGES, *mirrors, 'v3')}"
     if (target / ".complete").exists():
         log(f"base image: cached {target}")
         return target
@@ -174,7 +175,7 @@ def _prepare_base(root: Path) -> None:
 def wheelhouse() -> Path:
     """Wheels of every dependency of every role, built on this machine once per pyproject."""
     pyproject = (REPO / "pyproject.toml").read_text()
-    target = CACHE / f"wheels-{_key(pyproject, sys.version.split()[0], 'v1')}"
+    target = CACHE / f"wheels-{_key(pyproject, sys.version.split()[0], 'v2')}"
     if (target / ".complete").exists():
         log(f"wheelhouse: cached {target}")
         return target
@@ -268,6 +269,36 @@ def boot(host: Host, stick: Path, wheels: Path) -> int:
 host_procs: dict[str, subprocess.Popen] = {}
 
 
+def _pids(f: Path) -> list[int]:
+    try:
+        return [int(x) for x in f.read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _is_container_init(pid: int) -> bool:
+    """Is ``pid`` still the PID 1 of a container (not a reused pid)?"""
+    try:
+        m = re.search(r"^NSpid:\s+(.*)$", Path(f"/proc/{pid}/status").read_text(), re.M)
+    except OSError:
+        return False
+    return bool(m) and len(m[1].split()) > 1 and m[1].split()[-1] == "1"
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def leader(host: Host) -> int:
     """The pid (on this machine) of the host's PID 1."""
     nspawn = int((host_dir(host) / "nspawn.pid").read_text())
@@ -303,7 +334,8 @@ def run_in(host: Host, script: str, *, timeout: float = 120, check: bool = True,
            user: str | None = None) -> subprocess.CompletedProcess:
     """Run a bash script inside the booted host, as root (or ``user``), in a clean login env."""
     enter = ["nsenter", "-t", str(leader(host)), "-m", "-u", "-i", "-n", "-p", "-C", "-r"]
-    script = "cd ~ 2>/dev/null || cd /\n" + script
+    # As a technician's login would: /etc/environment read, in the home directory.
+    script = "set -a; . /etc/environment 2>/dev/null || true; set +a\ncd ~ 2>/dev/null || cd /\n" + script
     cmd = [*enter, *CLEAN_ENV, "/bin/bash", "-eo", "pipefail", "-c", script]
     if user:
         cmd = [*enter, *CLEAN_ENV, "runuser", "-u", user, "--",
@@ -364,6 +396,9 @@ def wait_booted(host: Host, timeout: float = 90) -> None:
         state = res.stdout.strip()
         return state if state in ("running", "degraded") else None
     wait_until(f"{host.name} to finish booting", probe, timeout)
+    # Remember PID 1 (every boot of the host): teardown kills it if it will not power off.
+    with open(host_dir(host) / "leaders", "a") as f:
+        f.write(f"{leader(host)}\n")
 
 
 def reboot(host: Host, stick: Path, wheels: Path, timeout: float = 60) -> None:
@@ -381,30 +416,25 @@ def reboot(host: Host, stick: Path, wheels: Path, timeout: float = 60) -> None:
 # -- teardown (also of an earlier killed run) -------------------------------------
 
 def teardown() -> None:
+    """Power off every host of this run (or of a killed one), then remove all traces."""
     hosts = RUN / "hosts"
-    ours = []
-    for pidfile in sorted(hosts.glob("*/nspawn.pid")) if hosts.exists() else []:
-        try:
-            pid = int(pidfile.read_text())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except (OSError, ValueError):
-            continue
-        if b"systemd-nspawn" in cmdline:      # a reused pid is not ours
-            ours.append(pid)
-    for pid in ours:                           # nspawn asks each host's systemd to power off
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+    nspawns, leaders = [], []
+    for d in sorted(hosts.iterdir()) if hosts.exists() else []:
+        nspawns += [p for p in _pids(d / "nspawn.pid") if b"systemd-nspawn" in _cmdline(p)]
+        leaders += [p for p in _pids(d / "leaders") if _is_container_init(p)]
+    for pid in nspawns:                        # nspawn asks each host's systemd to power off
+        _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + 20
-    while ours and time.monotonic() < deadline:
-        ours = [p for p in ours if Path(f"/proc/{p}").exists()]
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in nspawns):
         time.sleep(0.2)
-    for pid in ours:                           # did not power off in time
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    # What did not power off in time: killing a container's PID 1 ends its whole
+    # pid namespace; then nspawn itself.
+    for pid in leaders:
+        if _is_container_init(pid):
+            _signal(pid, signal.SIGKILL)
+    for pid in nspawns:
+        if b"systemd-nspawn" in _cmdline(pid):
+            _signal(pid, signal.SIGKILL)
     for proc in host_procs.values():
         try:
             proc.wait(timeout=5)
@@ -415,6 +445,9 @@ def teardown() -> None:
               if ln.split()[1].startswith(str(RUN))]
     for m in sorted(mounts, key=len, reverse=True):
         subprocess.run(["umount", "-l", m], capture_output=True, timeout=30)
+    for host in HOSTS:                         # host ends of veths whose peer outlived a run
+        if Path(f"/sys/class/net/vb-{host.name}").exists():
+            subprocess.run(["ip", "link", "del", f"vb-{host.name}"], capture_output=True, timeout=30)
     if Path(f"/sys/class/net/{BRIDGE}").exists():
         subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True, timeout=30)
     shutil.rmtree(RUN, ignore_errors=True)
