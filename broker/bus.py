@@ -72,7 +72,8 @@ class BusClient:
                  tls_ca: str | None = None, keepalive: int = 10,
                  session_expiry_s: int = 0, max_reconnect_s: int = 4,
                  max_queued: int = 100, wake: Callable[[], None] | None = None,
-                 stall_s: float = STALL_S, admit: Callable[[str], bool] | None = None):
+                 stall_s: float = STALL_S, probe_s: float = 0.0,
+                 admit: Callable[[str], bool] | None = None):
         self.topics = Topics(site)
         self.role, self.device = role, device
         self.host, self.port = host, port
@@ -99,10 +100,16 @@ class BusClient:
         # The watchdog: when each QoS 1 publish still waiting for its PUBACK
         # was sent (re-stamped on every connect, when paho resends them).
         self.stall_s = stall_s
+        # A client that must notice a wedged session even when it has nothing
+        # to say (the server: a box's press may be stuck behind a flood in the
+        # broker's queue for us) republishes its retained presence after
+        # ``probe_s`` seconds without a publish, so there is always a PUBACK
+        # to wait for. 0: no probe.
+        self.probe_s = probe_s
         self._unacked: dict[int, float] = {}
-        self._last_ack = time.monotonic()
+        self._last_ack = self._last_publish = time.monotonic()
         self.recoveries = 0
-        self._recovering = False
+        self._recovering_since: float | None = None  # cleared by the next connect
         self.client = self._make_client(username, password, tls_ca, max_reconnect_s, max_queued)
 
     # -- set-up -------------------------------------------------------------
@@ -241,6 +248,7 @@ class BusClient:
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             log.warning("publish to %s failed: %s", topic, mqtt.error_string(info.rc))
             return None
+        self._last_publish = time.monotonic()
         if qos > 0:
             with self._lock:
                 # The PUBACK may already be here (paho's thread is fast).
@@ -301,9 +309,13 @@ class BusClient:
         connection: paho reconnects at once, resumes the session and resends
         what was in flight, and the backlog dies with the old socket.
         Called from :meth:`dispatch`, i.e. by every owner loop."""
-        if self.stall_s <= 0 or self._recovering or self.stalled_for() < self.stall_s:
+        self._probe_if_idle()
+        if self.stall_s <= 0 or self.stalled_for() < self.stall_s:
             return False
-        self._recovering = True
+        since = self._recovering_since
+        if since is not None and time.monotonic() - since < 3 * self.stall_s:
+            return False  # the reconnect is under way
+        self._recovering_since = time.monotonic()
         self.recoveries += 1
         log.warning("broker %s:%s has not acknowledged a publish for %.1f s; reconnecting "
                     "(recovery %d)", self.host, self.port, self.stalled_for(), self.recoveries)
@@ -314,6 +326,15 @@ class BusClient:
         except OSError:
             pass
         return True
+
+    def _probe_if_idle(self) -> None:
+        if self.probe_s <= 0 or not self.connected.is_set():
+            return
+        with self._lock:
+            waiting = bool(self._unacked)
+        if not waiting and time.monotonic() - max(self._last_publish, self._last_ack) >= self.probe_s:
+            self.publish_message(self.presence_topic,
+                                 Presence(role=self.role, device=self.device, status="online"), retain=True)
 
     def health(self) -> dict:
         """How the bus is moving, for /healthz, the systemd watchdog and the dashboard.
@@ -386,7 +407,7 @@ class BusClient:
             now = time.monotonic()
             for mid in self._unacked:  # paho resends them now
                 self._unacked[mid] = now
-            self._recovering = False
+            self._recovering_since = None
         for topic_filter, options in subs:
             client.subscribe(topic_filter, options=options)
         client.publish(self.presence_topic,

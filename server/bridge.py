@@ -47,6 +47,10 @@ STATE_REFRESH_S = 30   # live state at least this often: devices learn server ti
 # The bus counts as dead (no more systemd watchdog pings, so systemd restarts
 # the server) only when the bus client's own recovery has not helped for this long.
 BUS_DEAD_S = 60
+# The server probes its session after this long without a publish (see
+# BusClient.probe_s): a press stuck behind a flood is noticed within
+# BUS_PROBE_S + STALL_S even while the server has nothing to send.
+BUS_PROBE_S = 1.0
 
 
 class Bridge:
@@ -73,7 +77,7 @@ class Bridge:
         self._next_refresh = 0.0
         # A burst republishes 16+ retained topics; paho's cap counts in-flight ones too.
         kwargs = {"device": "server", "session_expiry_s": SESSION_EXPIRY_S, "max_queued": 1000,
-                  **bus_kwargs}
+                  "probe_s": BUS_PROBE_S, **bus_kwargs}
         self.bus = BusClient(site=site.site_id, role="server", wake=self._wake.set, **kwargs)
         self.topics = self.bus.topics
         # The intake's limits (server/intake.py): floods are paused in paho's

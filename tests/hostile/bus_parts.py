@@ -211,8 +211,13 @@ def hold(port: int, n: int) -> None:
 
 # -- the office -----------------------------------------------------------------
 
+# As firmware/example.toml: one press per second at most, and none while the
+# last one waits for its acknowledgement (up to 3 s, then the box shows an error).
+COOLDOWN_S, ACK_TIMEOUT_S = 1.0, 3.0
+
+
 class Box:
-    """A counter box: presses ``next`` and waits for its acknowledgement."""
+    """A counter box: presses ``next`` and waits for its acknowledgement, like the firmware."""
 
     def __init__(self, broker, site: str, counter: int):
         self.counter = counter
@@ -223,6 +228,7 @@ class Box:
         self.sent: dict[str, float] = {}
         self.acked: dict[str, float] = {}
         self.results: dict[str, tuple[bool, str | None]] = {}
+        self.unsent: set[str] = set()
         self._n = 0
         self.bus.subscribe(self.bus.topics.counter_state(counter), self._on_state)
 
@@ -234,13 +240,29 @@ class Box:
             self.acked[last.id] = time.monotonic()
             self.results[last.id] = (last.ok, last.code)
 
+    def busy(self) -> bool:
+        """The firmware ignores a press now (cooldown, or the last press still pending)."""
+        if not self.sent:
+            return False
+        last, at = next(reversed(self.sent.items()))
+        age = time.monotonic() - at
+        return age < COOLDOWN_S or (last not in self.acked and age < ACK_TIMEOUT_S)
+
     def press(self, clock_ms: int) -> str:
         self._n += 1
         cmd_id = f"{self.device}:press:{self._n}"
         self.sent[cmd_id] = time.monotonic()
-        self.bus.publish_command(CounterCommand(id=cmd_id, counter=self.counter, action="next",
-                                                device=self.device, sent_at_ms=clock_ms))
+        info = self.bus.publish_command(CounterCommand(id=cmd_id, counter=self.counter, action="next",
+                                                       device=self.device, sent_at_ms=clock_ms))
+        if info is None:
+            self.unsent.add(cmd_id)
         return cmd_id
+
+    def missing(self) -> str:
+        """What became of presses never acknowledged, for a failure message."""
+        lost = [c for c in self.sent if c not in self.acked]
+        return (f"{self.device}: {len(lost)} unacknowledged {lost[:3]}, not sent (box offline) "
+                f"{len(self.unsent)}, box reconnects {self.bus.recoveries}") if lost else ""
 
     def latencies(self) -> list[float]:
         return [self.acked[c] - t for c, t in self.sent.items() if c in self.acked]
@@ -309,7 +331,9 @@ class Office:
         end = time.monotonic() + seconds
         i = 0
         while time.monotonic() < end:
-            self.boxes[counters[i % len(counters)]].press(self.now_ms())
+            box = self.boxes[counters[i % len(counters)]]
+            if not box.busy():
+                box.press(self.now_ms())
             i += 1
             stop_at = time.monotonic() + gap_s
             while time.monotonic() < stop_at:
@@ -324,6 +348,11 @@ class Office:
                 return True
             time.sleep(0.05)
         return False
+
+    def missing(self) -> str:
+        lines = [b.missing() for b in self.boxes.values()]
+        return "; ".join(x for x in lines if x) + f"; bridge stats {dict(self.bridge.stats)}; " \
+            f"health {self.bridge.health()}"
 
     def calls_of(self, counter: int) -> list[CallEvent]:
         return [c for _, c in self.calls if c.counter == counter]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from broker.admin import render_production
 from broker.bus import STALL_S
-from server.bridge import BUS_DEAD_S
+from server.bridge import BUS_DEAD_S, BUS_PROBE_S
 from server.intake import COMMAND_FLOOD, COMMAND_RATE, STATUS_FLOOD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +36,7 @@ def test_every_bus_limit_in_the_doc_is_the_codes():
         f"{_g(COMMAND_RATE.per_s)} a second, bursts of {COMMAND_RATE.burst}",
         f"unacknowledged for {_g(STALL_S)} s",
         f"after {_g(BUS_DEAD_S)} s stalled",
+        f"after {_g(BUS_PROBE_S)} s without a publish (`BUS_PROBE_S`)",
     ]
     for line in re.findall(r"(?m)^(LimitNOFILE=\S+)", drop_in):
         expected.append(f"`{line}`")

@@ -47,8 +47,9 @@ def applied(office, counter: int) -> int:
 
 @pytest.mark.slow
 def test_command_bursts_from_two_boxes_do_not_delay_the_others(tmp_path, broker):
-    """GIVEN boxes 2 and 3 pressing every 0.2 s in turn WHEN box-01's credential sends well-formed,
-    fresh, unique 'next' commands at full speed AND box-04's at 20 a second, for 8 s
+    """GIVEN boxes 2 and 3 each pressing once a second (as their firmware allows) WHEN box-01's
+    credential floods counter 1's command topic with well-formed, fresh, unique 'next' commands
+    at full speed (row 1's box flood, and row 11) AND box-04's sends them at 20 a second, for 8 s
     THEN every press of boxes 2 and 3 is called once and acknowledged (p99 under 2 s), and
     counters 1 and 4 get no more calls than the per-counter rate allows."""
     office = Office(tmp_path, broker, SITE, tickets=500, boxes=(2, 3)).start()
@@ -59,10 +60,10 @@ def test_command_bursts_from_two_boxes_do_not_delay_the_others(tmp_path, broker)
                   Flooder(broker.port, *broker.credentials["box-04"], topics.command(4), BURST_S,
                           commands_for=4, per_s=20)]
         try:
-            office.press_rounds([2, 3], BURST_S, gap_s=0.2)
+            office.press_rounds([2, 3], BURST_S, gap_s=0.5)
         finally:
             sent = [b.join() for b in bursts]
-        assert office.wait_acked([2, 3])
+        assert office.wait_acked([2, 3]), office.missing()
         latencies = office.boxes[2].latencies() + office.boxes[3].latencies()
         allowed = COMMAND_RATE.burst + COMMAND_RATE.per_s * (BURST_S + 2)
         print(f"\nrow 11: box-01 sent {sent[0]} commands, box-04 {sent[1]} in {BURST_S} s; calls made "

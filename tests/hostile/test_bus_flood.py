@@ -41,37 +41,37 @@ def office(tmp_path, broker):
 
 
 @pytest.mark.slow
-def test_flood_from_a_board_and_a_box_leaves_other_counters_calling(office, broker):
-    """GIVEN boxes 2-4 pressing every 0.2 s in turn WHEN board-1's credential floods its presence topic
-    AND box-01's credential floods counter 1's command topic, both QoS 0 at full speed for 12 s
-    THEN every press of boxes 2-4 is called exactly once and acknowledged, p99 under 2 s,
-    and the server's bus stays healthy."""
+def test_flood_from_a_board_leaves_the_counters_calling(office, broker):
+    """GIVEN boxes 2-4 each pressing once a second (as their firmware allows) WHEN board-1's
+    credential floods its presence topic with QoS 0 junk at full speed for 12 s
+    THEN every press is called exactly once and acknowledged, p99 under 2 s, and the
+    server's bus stays healthy. (box-01's credential flooding counter 1's command topic
+    at full speed: test_bus_fairness.py.)"""
     topics = office.bridge.topics
     floods = [Flooder(broker.port, *broker.credentials["board-1"],
-                      topics.presence("display", "board-1"), FLOOD_S),
-              Flooder(broker.port, *broker.credentials["box-01"], topics.command(1), FLOOD_S)]
+                      topics.presence("display", "board-1"), FLOOD_S)]
     unhealthy = []
     try:
-        office.press_rounds([2, 3, 4], FLOOD_S, gap_s=0.2,
+        office.press_rounds([2, 3, 4], FLOOD_S, gap_s=0.35,
                             during=lambda: office.healthz() != 200 and unhealthy.append(time.monotonic()))
     finally:
         sent = [f.join() for f in floods]
-    assert office.wait_acked([2, 3, 4]), "a press was never acknowledged"
+    assert office.wait_acked([2, 3, 4]), office.missing()
     latencies = [x for n in (2, 3, 4) for x in office.boxes[n].latencies()]
     presses = sum(len(office.boxes[n].sent) for n in (2, 3, 4))
     time.sleep(0.5)
     health = office.bridge.health()
-    print(f"\nrow 1 flood: {sent[0]} junk presence + {sent[1]} junk commands in {FLOOD_S} s; "
+    print(f"\nrow 1 flood: {sent[0]} junk presence messages in {FLOOD_S} s; "
           f"{presses} presses on counters 2-4: ack {figures(latencies)}; "
           f"calls seen by a board {len([c for _, c in office.calls if c.counter != 1])}; "
           f"paused {sorted(health['intake']['pauses'])}; recoveries {health['bus']['recoveries']}")
-    assert sent[0] > 50_000 and sent[1] > 50_000, "the flood did not run at full speed"
+    assert sent[0] > 50_000, "the flood did not run at full speed"
     assert p99(latencies) < 2.0
     for n in (2, 3, 4):
         called = sorted(c.ticket for c in office.calls_of(n))
         assert len(called) == len(office.boxes[n].sent) == len(set(called)), f"counter {n}: {called}"
         assert all(office.boxes[n].results[c][0] for c in office.boxes[n].sent)
-    assert set(health["intake"]["pauses"]) == {topics.presence("display", "+"), topics.command(1)}
+    assert set(health["intake"]["pauses"]) == {topics.presence("display", "+")}
     assert not unhealthy and health["ok"] and health["bus"]["recoveries"] == 0
 
 

@@ -65,7 +65,7 @@ def test_kiosk_credential_with_the_servers_client_id_cannot_kick_the_server(offi
         time.sleep(0.05)
     for s in socks:
         s.close()
-    assert office.wait_acked([2, 3])
+    assert office.wait_acked([2, 3]), office.missing()
     presses = len(office.boxes[2].sent) + len(office.boxes[3].sent)
     called = len(office.calls_of(2)) + len(office.calls_of(3))
     print(f"\nrow 5: {logins} log-ins as the kiosk with client id {server_id!r}; "
