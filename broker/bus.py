@@ -108,6 +108,7 @@ class BusClient:
         self.probe_s = probe_s
         self._unacked: dict[int, float] = {}
         self._last_ack = self._last_publish = time.monotonic()
+        self._last_connect: float | None = None
         self.recoveries = 0
         self._recovering_since: float | None = None  # cleared by the next connect
         self.client = self._make_client(username, password, tls_ca, max_reconnect_s, max_queued)
@@ -349,6 +350,8 @@ class BusClient:
         return {"state": state, "connected": connected, "unacked": unacked,
                 "oldest_unacked_s": round(waiting, 2),
                 "last_ack_s": round(time.monotonic() - self._last_ack, 2),
+                "last_connect_s": (None if self._last_connect is None
+                                   else round(time.monotonic() - self._last_connect, 2)),
                 "recoveries": self.recoveries, "paused": sorted(self._paused)}
 
     # -- the owner thread ---------------------------------------------------
@@ -407,6 +410,7 @@ class BusClient:
             now = time.monotonic()
             for mid in self._unacked:  # paho resends them now
                 self._unacked[mid] = now
+            self._last_connect = now
             self._recovering_since = None
         for topic_filter, options in subs:
             client.subscribe(topic_filter, options=options)

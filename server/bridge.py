@@ -57,7 +57,7 @@ class Bridge:
     """Connects one QueueService to the broker; see the module docstring."""
 
     def __init__(self, svc, site, bus_kwargs: dict, max_command_age_s: float | None = None,
-                 state_refresh_s: float = STATE_REFRESH_S):
+                 state_refresh_s: float = STATE_REFRESH_S, bus_dead_s: float = BUS_DEAD_S):
         if site.site_id != svc.site.site_id:
             raise ValueError(f"bridge for site {site.site_id!r} on a queue of site {svc.site.site_id!r}")
         self.svc = svc
@@ -87,7 +87,7 @@ class Bridge:
         self.buckets = CommandBuckets()
         self._log = LogThrottle()
         self._command_filters: set[str] = set()
-        self._unhealthy_since: float | None = None
+        self.bus_dead_s = bus_dead_s
         self._thread = threading.Thread(target=self._run, name="lalopa-bridge", daemon=True)
 
     @property
@@ -149,17 +149,17 @@ class Bridge:
                 "rate_limited": dict(self.buckets.limited)}
 
     def alive(self) -> bool:
-        """False once the bus has been unhealthy for BUS_DEAD_S despite the
-        client's recoveries: the systemd watchdog then restarts the server.
-        A broker that is down (disconnected) does not count: restarting the
-        server would not bring it back."""
-        state = self.bus.health()["state"]
-        if state != "stalled":
-            self._unhealthy_since = None
-            return True
-        if self._unhealthy_since is None:
-            self._unhealthy_since = time.monotonic()
-        return time.monotonic() - self._unhealthy_since < BUS_DEAD_S
+        """False once no publish has been acknowledged for ``bus_dead_s`` while
+        the broker was reachable (connected now or within that time), despite
+        the client's own recoveries: the systemd watchdog then restarts the
+        server. (The server publishes at least every BUS_PROBE_S, so a moving
+        bus acknowledges something every second.) A broker that is down does
+        not count: restarting the server would not bring it back, and the
+        kiosks would lose the server for nothing."""
+        bus = self.bus.health()
+        since = bus["last_connect_s"]
+        reachable = bus["connected"] or (since is not None and since < self.bus_dead_s)
+        return not (reachable and bus["last_ack_s"] >= self.bus_dead_s)
 
     def _on_change(self, change: dict) -> None:
         # Called by QueueService after each commit, from any thread: enqueue only.

@@ -271,7 +271,8 @@ class Box:
 class Office:
     """Server (queue + bridge + app), counter boxes and board-2, on one production broker."""
 
-    def __init__(self, tmp_path, broker, site: str, tickets: int = 300, boxes=BOXES):
+    def __init__(self, tmp_path, broker, site: str, tickets: int = 300, boxes=BOXES,
+                 bus_kw: dict | None = None, bridge_kw: dict | None = None):
         from server.app import create_app
         from server.bridge import Bridge
         from server.devtools.benchlib.site import always_open_site
@@ -283,7 +284,8 @@ class Office:
             self.svc.issue("A", request_id=f"r{i}", device="kiosk-1")
         user, password = broker.credentials["server-1"]
         self.bridge = Bridge(self.svc, self.svc.site, {"host": "127.0.0.1", "port": broker.port,
-                                                       "username": user, "password": password})
+                                                       "username": user, "password": password,
+                                                       **(bus_kw or {})}, **(bridge_kw or {}))
         self.app = create_app({"LALOPA_QUEUE": self.svc, "LALOPA_DB": str(tmp_path / "q.db"),
                                "TESTING": True, "LALOPA_WEB": False})
         self.app.extensions["lalopa.bridge"] = self.bridge

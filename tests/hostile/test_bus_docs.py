@@ -35,7 +35,7 @@ def test_every_bus_limit_in_the_doc_is_the_codes():
         f"pauses that filter for {_g(STATUS_FLOOD.pause_s)} s",
         f"{_g(COMMAND_RATE.per_s)} a second, bursts of {COMMAND_RATE.burst}",
         f"unacknowledged for {_g(STALL_S)} s",
-        f"after {_g(BUS_DEAD_S)} s stalled",
+        f"after {_g(BUS_DEAD_S)} s without an acknowledgement while the broker is reachable",
         f"after {_g(BUS_PROBE_S)} s without a publish (`BUS_PROBE_S`)",
     ]
     for line in re.findall(r"(?m)^(LimitNOFILE=\S+)", drop_in):

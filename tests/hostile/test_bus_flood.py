@@ -110,3 +110,32 @@ def test_wedged_session_recovers_by_itself_and_healthz_says_so(tmp_path, broker)
         assert office.healthz() == 200
     finally:
         office.stop()
+
+
+@pytest.mark.slow
+def test_bus_that_does_not_recover_stops_the_systemd_watchdog(tmp_path, broker):
+    """GIVEN the flood guard and the client's own recovery both switched off, and a bridge that
+    counts the bus dead after 3 s without an acknowledgement (60 s on a site)
+    WHEN board-1's credential floods its presence topic for 6 s
+    THEN the bridge says the bus is dead (the main loop stops pinging systemd's watchdog,
+    so systemd restarts the server), having said alive before the flood."""
+    office = Office(tmp_path, broker, SITE, tickets=1, boxes=(), bus_kw={"stall_s": 0},
+                    bridge_kw={"bus_dead_s": 3}).start()
+    try:
+        for topic_filter in list(office.bridge.guard._limits):
+            office.bridge.guard.watch(topic_filter, FloodLimit(messages=10**9, window_s=1.0, pause_s=1.0))
+        alive_before = office.bridge.alive()
+        flood = Flooder(broker.port, *broker.credentials["board-1"],
+                        office.bridge.topics.presence("display", "board-1"), 6)
+        dead_at = None
+        started = time.monotonic()
+        while flood.proc.poll() is None:
+            if dead_at is None and not office.bridge.alive():
+                dead_at = time.monotonic() - started
+            time.sleep(0.1)
+        flood.join()
+        print(f"\nrow 1 systemd: alive before the flood {alive_before}; dead (no more watchdog pings) "
+              f"{dead_at if dead_at is None else round(dead_at, 1)} s into the flood")
+        assert alive_before and dead_at is not None
+    finally:
+        office.stop()
