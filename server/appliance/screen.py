@@ -44,7 +44,9 @@ SCREEN_ROLES = {
     "display": ("lalopa-display.service", "display", "/etc/lalopa/display.toml"),
 }
 #: Debian packages a screen role needs besides the app (grim: screenshots for the technician).
-SCREEN_APT = ["sway", "grim"]
+#: libwayland-egl1: SDL's Wayland window needs it and sway does not pull it in; without
+#: it pygame's set_mode crashes (segfault) on Raspberry Pi OS Lite.
+SCREEN_APT = ["sway", "grim", "libwayland-egl1"]
 #: Groups of the service user on a screen Pi: the display (video, render), touch and
 #: keys (input), speakers (audio); the kiosk also drives the USB printer (lp).
 SCREEN_GROUPS = {"kiosk": "video,render,input,audio,lp", "display": "video,render,input,audio"}

@@ -43,6 +43,7 @@ SHOTS_DIR = rig.REPO / "docs" / "rehearsal"
 HELPERS = rig.HELPERS_IN_HOST
 PRINTS = "/var/lib/rehearsal-printer/jobs.jsonl"
 CALL_LOG = "/var/lib/lalopa/rehearsal-calls.jsonl"
+PRESS_SOCKET = "/run/lalopa-button/press.sock"
 SPEAKERS_FILE = "/var/lib/rehearsal-speakers/played.raw"   # 22050 Hz mono s16le
 # Units that must be active on each kind of host once the guide is done.
 UNITS = {
@@ -183,8 +184,8 @@ systemctl daemon-reload
 systemctl enable --now rehearsal-speakers.service rehearsal-recorder.service
 """)
     pins = (f"[Service]\nEnvironment=GPIOZERO_PIN_FACTORY=mock\nExecStart=\n"
-            f"ExecStart={LALOPA} button run --config /etc/lalopa/button.toml "
-            f"--press-socket /run/lalopa-button/press.sock\nRuntimeDirectory=lalopa-button\n")
+            f"ExecStart={LALOPA} button run --config /etc/lalopa/button.toml --mock-pins "
+            f"--press-socket {PRESS_SOCKET}\nRuntimeDirectory=lalopa-button\n")
     for box in (h for h in HOSTS if h.kind == "box"):
         # The pins are mock pins for every program on the box (doctor included).
         run_in(box, f"""
@@ -311,8 +312,7 @@ def check_ticket_printed(taken: dict) -> None:
 
 
 def press(box: rig.Host, button: str) -> None:
-    run_in(box, f"{LALOPA} button press --socket /run/lalopa-button/press.sock {button}",
-           timeout=30)
+    run_in(box, f"{LALOPA} button press --socket {PRESS_SOCKET} {button}", timeout=30)
 
 
 def board_calls() -> list[dict]:

@@ -41,7 +41,7 @@ PACKAGES = [
     # what `lalopa install` asks apt for, per role (hosts have no network: present beforehand)
     "mosquitto", "mosquitto-clients", "sqlite3", "espeak-ng", "libusb-1.0-0", "nginx-light",
     # headless screens: sway on a pixman renderer, grim for screenshots
-    "sway", "grim", "xwayland", "fonts-dejavu-core",
+    "sway", "grim", "libwayland-egl1", "xwayland", "fonts-dejavu-core",
     # time: the server serves the clock to the LAN, devices follow it
     "chrony",
     # the rehearsal's own: a clock that reads 2001 for one command (doctor's clock check),
@@ -132,7 +132,7 @@ def _key(*parts: str) -> str:
 def base_image() -> Path:
     """The cached Bookworm root file system; built once per package list."""
     mirrors = debian_mirrors()
-    target = CACHE / f"base-{_key(*PACKAGES, *mirrors, 'v3')}"
+    target = CACHE / f"base-{_key(*PACKAGES, *mirrors, 'v4')}"
     if (target / ".complete").exists():
         log(f"base image: cached {target}")
         return target
