@@ -20,7 +20,7 @@ import pytest
 from server.devtools.mosquitto import Mosquitto
 from server.intake import FloodLimit
 
-from bus_parts import Flooder, Office, devices, figures, p99
+from bus_parts import Box, Flooder, Office, devices, figures, p99
 
 SITE = "hostile-flood"
 FLOOD_S = 12
@@ -138,4 +138,35 @@ def test_bus_that_does_not_recover_stops_the_systemd_watchdog(tmp_path, broker):
               f"{dead_at if dead_at is None else round(dead_at, 1)} s into the flood")
         assert alive_before and dead_at is not None
     finally:
+        office.stop()
+
+
+def test_paused_counter_is_heard_again_after_its_pause(tmp_path, broker):
+    """GIVEN counter 1's flood limit with a 1.5 s pause (20 s on a site) WHEN box-01's credential
+    floods counter 1's command topic for 1 s THEN counter 1 is paused; AND once the flood has
+    stopped and the pause is over, the real box-01's press is called and acknowledged."""
+    office = Office(tmp_path, broker, SITE, tickets=5, boxes=(2,)).start()
+    box = None
+    try:
+        topic = office.bridge.topics.command(1)
+        office.bridge.guard.watch(topic, FloodLimit(messages=30, window_s=1.0, pause_s=1.5))
+        Flooder(broker.port, *broker.credentials["box-01"], topic, 1.0).join()
+        paused = office.bridge.guard.status()["pauses"].get(topic, 0)
+        box = Box(broker, SITE, 1)
+        box.bus.start()
+        assert box.bus.connected.wait(5)
+        deadline = time.monotonic() + 6
+        cmd = None
+        while time.monotonic() < deadline and (cmd is None or cmd not in box.acked):
+            if not box.busy():
+                cmd = box.press(office.now_ms())
+            box.bus.dispatch(timeout=0.05)
+        print(f"\nrow 1 pause: counter 1 paused {paused} time(s); box-01 heard again: {cmd in box.acked}, "
+              f"after {len(box.sent)} press(es)")
+        assert paused >= 1
+        assert cmd in box.acked and box.results[cmd][0]
+        assert [c.counter for c in office.calls_of(1)] == [1]
+    finally:
+        if box is not None:
+            box.bus.stop()
         office.stop()
