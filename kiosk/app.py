@@ -84,6 +84,9 @@ class KioskApp(FrameLoop):
         self.ticket: dict | None = None
         self.print_state = "none"
         self._print_due: float | None = None   # clock() by which the print job must end
+        # A job passed its deadline and the worker has not answered since: it is stuck in a
+        # write, and a new job would only queue behind it (and print when nobody waits).
+        self._printer_stuck = False
         self.error_text: tuple[str, str] | None = None
         self.closed_reason = "hours"
         self.buttons = []
@@ -264,6 +267,7 @@ class KioskApp(FrameLoop):
         if self.printer:
             while not self.printer.results.empty():
                 res = self.printer.results.get()
+                self._printer_stuck = False
                 if self.ticket and res.job_id == self.ticket["ticket"]["id"]:
                     self._print_due = None
                     # A job that ends in a file is not a ticket in the resident's hand:
@@ -316,6 +320,11 @@ class KioskApp(FrameLoop):
         if not self.printer or not self.ticket:
             self.print_state = "none"
             return
+        if self._printer_stuck:
+            log.warning("printer still stuck in an earlier job; ticket %s not sent",
+                        self.ticket["ticket"]["id"])
+            self.print_state = "unknown"
+            return
         self.print_state = "printing"
         self._print_due = self.clock() + self.printer.deadline_s
         data = TicketData.from_issue(self.ticket, self.site)
@@ -331,6 +340,7 @@ class KioskApp(FrameLoop):
                     self.ticket["ticket"]["id"] if self.ticket else "?", self.printer.deadline_s)
         self._print_due = None
         self.print_state = "unknown"
+        self._printer_stuck = True
         if self.printer_status:
             self.printer_status.changed("unknown", "print job did not end in time")
 

@@ -77,7 +77,8 @@ def test_a_printer_that_blocks_forever_ends_in_unknown_and_done_works(real_serve
     """GIVEN a kiosk whose printer device blocks forever WHEN a resident takes a number
     THEN the confirm screen shows the number while "printing" (Done disabled); WHEN the job's
     deadline passes THEN the print state is "unknown", the number is still on screen, Done
-    is enabled and takes the kiosk home; the printer's reported status says the job did not end."""
+    is enabled and takes the kiosk home; the printer's reported status says the job did not end.
+    WHEN the next resident takes a number THEN it is "unknown" at once, with no job queued."""
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     cfg = parse_config({"screen": {"inactivity_s": 30.0, "confirm_s": 20.0}})
     printer = PrintWorker(PrinterConf(backend="file", path=str(fifo), poll_s=60))
@@ -104,5 +105,14 @@ def test_a_printer_that_blocks_forever_ends_in_unknown_and_done_works(real_serve
         assert app.button("done").enabled
         finger(app, "done")
         assert app.screen == "home"
+        # The next resident does not wait for a printer known to be stuck: no job is queued
+        # behind the stuck one (it would print long after they left), the state is unknown
+        # at once, and the number is on screen.
+        queued = printer.jobs.qsize()
+        finger(app, "service", "A")
+        finger(app, "take", "A")
+        pump(app, lambda: app.screen == "confirm" and app.ticket["ticket"]["number"] != number)
+        assert app.print_state == "unknown" and app.button("done").enabled
+        assert printer.jobs.qsize() == queued
     finally:
         app.stop()
