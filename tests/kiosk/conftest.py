@@ -135,9 +135,9 @@ def real_server(tmp_path, server_clock, server_flask_app, site_for_test):
 def make_kiosk():
     made = []
 
-    def make(url, token, printer_port=None, size=(800, 480), bus=None, **screen):
+    def make(url, token, printer_port=None, size=(800, 480), bus=None, printer=None, **screen):
+        """A started kiosk; ``printer_port``: a port-9100 printer, or ``printer``: any PrintWorker."""
         cfg = parse_config({"screen": {"inactivity_s": 30.0, "confirm_s": 20.0, **screen}})
-        printer = None
         if printer_port is not None:
             printer = PrintWorker(PrinterConf(backend="network", host="127.0.0.1", port=printer_port,
                                               timeout_s=3.0, poll_s=60))

@@ -12,12 +12,10 @@ import stat
 
 import pytest
 
-from kiosk.app import KioskApp
-from kiosk.client import NetWorker, ServerClient
-from kiosk.config import PrinterConf, parse_config
+from kiosk.config import PrinterConf
 from kiosk.printer import PrintJob, PrintWorker, job_deadline_s
 from kiosk.ticket import TicketData
-from kiosk_helpers import MonoClock, at_home, finger, pump
+from kiosk_helpers import at_home, finger, pump
 
 GOOD = TicketData(facility="Dinas Kesehatan Kota", number="A-007", service_name="Verifikasi Klaim",
                   issued_at="2026-11-23T09:10:00+07:00", people_ahead=2, est_wait_s=600,
@@ -73,46 +71,39 @@ def fifo(tmp_path):
         os.close(fd)
 
 
-def test_a_printer_that_blocks_forever_ends_in_unknown_and_done_works(real_server, fifo):
+def test_a_printer_that_blocks_forever_ends_in_unknown_and_done_works(real_server, make_kiosk, fifo):
     """GIVEN a kiosk whose printer device blocks forever WHEN a resident takes a number
     THEN the confirm screen shows the number while "printing" (Done disabled); WHEN the job's
     deadline passes THEN the print state is "unknown", the number is still on screen, Done
     is enabled and takes the kiosk home; the printer's reported status says the job did not end.
     WHEN the next resident takes a number THEN it is "unknown" at once, with no job queued."""
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
-    cfg = parse_config({"screen": {"inactivity_s": 30.0, "confirm_s": 20.0}})
     printer = PrintWorker(PrinterConf(backend="file", path=str(fifo), poll_s=60))
-    net = NetWorker(ServerClient(real_server.url, real_server.token, connect_timeout_s=0.5,
-                                 read_timeout_s=2.0, attempts=2, backoff_s=0.05))
-    app = KioskApp(cfg, net=net, printer=printer, size=(800, 480), clock=MonoClock())
     # The worker's first act is a status poll, which opens the device: it blocks already.
-    app.start()
-    try:
-        pump(app, lambda: at_home(app))
-        finger(app, "service", "A")
-        finger(app, "take", "A")
-        pump(app, lambda: app.screen == "confirm" and app.print_state == "printing")
-        number = app.ticket["ticket"]["number"]
-        assert not app.button("done").enabled
-        assert app.next_timeout() <= printer.deadline_s + 0.02
-        app.clock.t += printer.deadline_s + 0.1
-        app.step()
-        assert (app.screen, app.print_state) == ("confirm", "unknown")
-        assert app.ticket["ticket"]["number"] == number
-        # What the supervisor's dashboard is told (retained on the bus when there is one).
-        assert (app.printer_status.status, app.printer_status.detail) == (
-            "unknown", "print job did not end in time")
-        assert app.button("done").enabled
-        finger(app, "done")
-        assert app.screen == "home"
-        # The next resident does not wait for a printer known to be stuck: no job is queued
-        # behind the stuck one (it would print long after they left), the state is unknown
-        # at once, and the number is on screen.
-        queued = printer.jobs.qsize()
-        finger(app, "service", "A")
-        finger(app, "take", "A")
-        pump(app, lambda: app.screen == "confirm" and app.ticket["ticket"]["number"] != number)
-        assert app.print_state == "unknown" and app.button("done").enabled
-        assert printer.jobs.qsize() == queued
-    finally:
-        app.stop()
+    app = make_kiosk(real_server.url, real_server.token, printer=printer)
+    pump(app, lambda: at_home(app))
+    finger(app, "service", "A")
+    finger(app, "take", "A")
+    pump(app, lambda: app.screen == "confirm" and app.print_state == "printing")
+    number = app.ticket["ticket"]["number"]
+    assert not app.button("done").enabled
+    assert app.next_timeout() <= printer.deadline_s + 0.02
+    app.clock.t += printer.deadline_s + 0.1
+    app.step()
+    assert (app.screen, app.print_state) == ("confirm", "unknown")
+    assert app.ticket["ticket"]["number"] == number
+    # What the supervisor's dashboard is told (retained on the bus when there is one).
+    assert (app.printer_status.status, app.printer_status.detail) == (
+        "unknown", "print job did not end in time")
+    assert app.button("done").enabled
+    finger(app, "done")
+    assert app.screen == "home"
+    # The next resident does not wait for a printer known to be stuck: no job is queued
+    # behind the stuck one (it would print long after they left), the state is unknown
+    # at once, and the number is on screen.
+    queued = printer.jobs.qsize()
+    finger(app, "service", "A")
+    finger(app, "take", "A")
+    pump(app, lambda: app.screen == "confirm" and app.ticket["ticket"]["number"] != number)
+    assert app.print_state == "unknown" and app.button("done").enabled
+    assert printer.jobs.qsize() == queued
