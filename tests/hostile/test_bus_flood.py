@@ -23,7 +23,7 @@ from server.intake import FloodLimit
 from bus_parts import Box, Flooder, Office, devices, figures, p99
 
 SITE = "hostile-flood"
-FLOOD_S = 12
+FLOOD_S = 10
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def office(tmp_path, broker):
 @pytest.mark.slow
 def test_flood_from_a_board_leaves_the_counters_calling(office, broker):
     """GIVEN boxes 2-4 each pressing once a second (as their firmware allows) WHEN board-1's
-    credential floods its presence topic with QoS 0 junk at full speed for 12 s
+    credential floods its presence topic with QoS 0 junk at full speed for 10 s
     THEN every press is called exactly once and acknowledged, p99 under 2 s, and the
     server's bus stays healthy. (box-01's credential flooding counter 1's command topic
     at full speed: test_bus_fairness.py.)"""
@@ -165,6 +165,10 @@ def test_paused_counter_is_heard_again_after_its_pause(tmp_path, broker):
               f"after {len(box.sent)} press(es)")
         assert paused >= 1
         assert cmd in box.acked and box.results[cmd][0]
+        deadline = time.monotonic() + 3  # the board is another client: its call may come a bit later
+        while not office.calls_of(1) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
         assert [c.counter for c in office.calls_of(1)] == [1]
     finally:
         if box is not None:
