@@ -83,6 +83,9 @@ def transfer_waits(t) -> list[float]:
     return list(t["transfer_waits"]) if "transfer_waits" in t.keys() else []
 
 
+FEW_TICKETS = 50  # up to this many tickets, their events are read by ticket id
+
+
 def with_segments(conn: sqlite3.Connection, day: str, rows) -> list[dict]:
     """Ticket rows of ``day`` as dicts, each with ``served_from_ms`` (its first call after
     its last transfer; its first call when never transferred) and ``transfer_waits``.
@@ -95,8 +98,16 @@ def with_segments(conn: sqlite3.Connection, day: str, rows) -> list[dict]:
     for t in tickets:
         t["served_from_ms"], t["transfer_waits"] = t["first_called_ms"], []
     pending: dict[int, int] = {}  # ticket id -> time of a transfer not yet followed by a call
-    for e in conn.execute("SELECT ticket_id, kind, at_ms FROM events WHERE service_day = ?"
-                          " AND kind IN ('called', 'transferred') ORDER BY id", (day,)):
+    if len(by_id) <= FEW_TICKETS:  # e.g. an estimate's last 20 tickets: their own events only
+        marks = ",".join("?" * len(by_id))
+        # "+service_day": still filtered by day, but the ticket index is the one to use
+        events = conn.execute("SELECT ticket_id, kind, at_ms FROM events WHERE +service_day = ?"
+                              f" AND ticket_id IN ({marks}) AND kind IN ('called', 'transferred')"
+                              " ORDER BY id", (day, *by_id)) if by_id else ()
+    else:
+        events = conn.execute("SELECT ticket_id, kind, at_ms FROM events WHERE service_day = ?"
+                              " AND kind IN ('called', 'transferred') ORDER BY id", (day,))
+    for e in events:
         t = by_id.get(e["ticket_id"])
         if t is None:
             continue
