@@ -307,8 +307,9 @@ class BusClient:
         and keep-alive pings pass while PUBACKs do not come (a broker that
         has stopped acknowledging one session, e.g. behind a backlog of
         flood messages it is still pushing to us). So the client cuts its own
-        connection: paho reconnects at once, resumes the session and resends
-        what was in flight, and the backlog dies with the old socket.
+        connection: paho reconnects after its 1 s minimum delay, resumes the
+        session (if it keeps one) and resends what was in flight, and the
+        backlog dies with the old socket.
         Called from :meth:`dispatch`, i.e. by every owner loop."""
         self._probe_if_idle()
         if self.stall_s <= 0 or self.stalled_for() < self.stall_s:

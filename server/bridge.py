@@ -13,9 +13,12 @@ result of its last command), the board snapshot and the queue summary.
 All retained state is republished at start-up and on every reconnect.
 
 A command is refused, and changes nothing, when it is malformed, retained,
-sent to another counter's topic than its payload names, or older than the
-site's ``max_command_age_s`` by the server's clock. Each refusal is logged
-with its reason and counted in :attr:`Bridge.stats`.
+sent to another counter's topic than its payload names, over its counter's
+press rate, or older than the site's ``max_command_age_s`` by the server's
+clock. Each refusal is counted in :attr:`Bridge.stats` and logged with its
+reason (a few a minute). What one device may cost the others (flood pauses,
+press rate, audit identity) is ``server/intake.py``; whether the bus is moving
+is :meth:`Bridge.health` and :meth:`Bridge.alive`.
 
 Example::
 
