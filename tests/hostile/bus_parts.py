@@ -303,6 +303,13 @@ class Office:
         self._pump = threading.Thread(target=self._dispatch, daemon=True)
 
     def start(self) -> "Office":
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # nothing it started may outlive a failed start
+            raise
+
+    def _start(self) -> "Office":
         self.bridge.start()
         for bus in [self.board] + [b.bus for b in self.boxes.values()]:
             bus.start()
@@ -361,7 +368,8 @@ class Office:
 
     def stop(self) -> None:
         self._stop.set()
-        self._pump.join(5)
+        if self._pump.is_alive():
+            self._pump.join(5)
         for box in self.boxes.values():
             box.bus.stop()
         self.board.stop()

@@ -27,8 +27,9 @@ def test_healthz_and_dashboard_say_when_the_broker_is_gone(tmp_path):
     """GIVEN a running office WHEN its broker is killed THEN /healthz answers 503 with bus
     'disconnected' and the dashboard's server row is offline; WHEN the broker is back THEN 200."""
     broker = Mosquitto.production(tmp_path / "mosq", devices=devices(SITE)).start()
-    office = Office(tmp_path, broker, SITE, tickets=1, boxes=()).start()
+    office = None
     try:
+        office = Office(tmp_path, broker, SITE, tickets=1, boxes=()).start()
         ok = office.http.get("/healthz")
         assert ok.status_code == 200 and ok.get_json()["bus"] == "ok"
         broker.kill()
@@ -47,7 +48,8 @@ def test_healthz_and_dashboard_say_when_the_broker_is_gone(tmp_path):
             time.sleep(0.1)
         assert office.healthz() == 200
     finally:
-        office.stop()
+        if office is not None:
+            office.stop()
         broker.cleanup()
 
 
