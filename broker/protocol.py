@@ -689,4 +689,201 @@ def sample_payloads() -> dict[str, Message]:
         "presence": Presence(role="display", device="board-1", status="online"),
         "printer status": PrinterStatus(kiosk="kiosk-1", status="paper_low",
                                         detail="paper near end"),
+    } | city_samples()
+
+
+# --------------------------------------------------------------------------
+# The city link (issue 18): what crosses from a site's broker to the centre's.
+#
+# A site's Mosquitto bridges to the central Mosquitto. Out go the site's
+# append-only event log, as CityBatch messages of consecutive events, and the
+# retained live state the site already publishes (summary, counter states,
+# presence, printers); in comes the centre's acknowledgement and its requests
+# to send a gap again. Site ids are unique in a city, so topics keep the same
+# names on both brokers. ``seq`` is the site's events.id: SQLite assigns it
+# under the single writer and the log is never deleted, so it rises by one per
+# event, with no holes, in commit order.
+
+#: A site event kind: the words the site's queue writes in its log (issued,
+#: called, ...). The centre stores every kind and counts the ones it knows, so
+#: a site that learns a new kind never stalls its city link.
+EVENT_KIND_RE = re.compile(r"^[a-z][a-z_]{0,31}$")
+#: Events per CityBatch: a day's log of a busy site (about 2,000 events)
+#: crosses in 10 messages; one batch stays well under its size limit.
+CITY_BATCH_MAX = 200
+#: The bridge's own online/offline word, published by Mosquitto (not by us:
+#: the payload is Mosquitto's plain "1" or "0") retained on this topic, with
+#: "0" as the bridge's last will on the central broker.
+CITY_LINK_ONLINE, CITY_LINK_OFFLINE = b"1", b"0"
+#: The live-state topics the bridge carries out unchanged (patterns under the site base).
+CITY_LIVE_PATTERNS = ("summary", "counter/+/state", "presence/+/+", "kiosk/+/printer")
+
+
+def city_topic(site: str, name: str) -> str:
+    """``lalopa/v1/<site>/city/<name>`` for name in batch, link, control/ack, control/resend."""
+    return f"{Topics(site).base}/city/{name}"
+
+
+def city_filter(name: str) -> str:
+    """The centre's filter over every site: ``lalopa/v1/+/city/<name>``."""
+    return f"{ROOT}/+/city/{name}"
+
+
+def site_of(topic: str) -> str | None:
+    """The site id in any ``lalopa/v1/<site>/...`` topic, else None."""
+    parts = topic.split("/")
+    if len(parts) >= 3 and f"{parts[0]}/{parts[1]}" == ROOT and SITE_RE.match(parts[2]):
+        return parts[2]
+    return None
+
+
+DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _opt_int(d: dict, key: str, where: str) -> int | None:
+    value = _opt(d, key, int, where)
+    return None if value is None else _bounded(value, 0, 2**53, key, where)
+
+
+@dataclass(frozen=True)
+class CityEvent(Message):
+    """One row of a site's event log, as the centre receives it.
+
+    ``ticket`` is the site's own ticket id (unique within the site);
+    ``number`` and ``prefix`` are the ticket's number and the service it was
+    issued for; ``detail`` is the row's detail object (a transfer's ``to``, an
+    issue's ``priority``)."""
+
+    seq: int
+    day: str
+    kind: str
+    at_ms: int
+    ticket: int | None = None
+    number: str | None = None
+    prefix: str | None = None
+    service: str | None = None
+    counter: int | None = None
+    user: int | None = None
+    detail: dict | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CityEvent":
+        w = "city_event"
+        detail = _opt(d, "detail", dict, w)
+        number = _opt(d, "number", str, w)
+        counter = _opt(d, "counter", int, w)
+        return cls(
+            seq=_bounded(_req(d, "seq", int, w), 1, 2**53, "seq", w),
+            day=_match(_req(d, "day", str, w), DAY_RE, "day", w),
+            kind=_match(_req(d, "kind", str, w), EVENT_KIND_RE, "kind", w),
+            at_ms=_bounded(_req(d, "at_ms", int, w), 0, 2**53, "at_ms", w),
+            ticket=_opt_int(d, "ticket", w),
+            number=None if number is None else _match(number, TICKET_RE, "number", w),
+            prefix=_text(_opt(d, "prefix", str, w), 8, "prefix", w),
+            service=_text(_opt(d, "service", str, w), 8, "service", w),
+            counter=None if counter is None else _bounded(counter, 1, MAX_COUNTER_NUMBER, "counter", w),
+            user=_opt_int(d, "user", w),
+            detail=detail,
+        )
+
+
+@dataclass(frozen=True)
+class CityBatch(Message):
+    """Consecutive events of one site's log, site -> centre (QoS 1, not retained).
+
+    ``events`` hold seqs ``first``, ``first + 1``, ... in order; ``head`` is the
+    site's newest seq when the batch left, so the centre sees a missing tail
+    even when nothing follows it."""
+
+    MAX_BYTES: ClassVar[int] = 256 * 1024
+    site: str
+    first: int
+    head: int
+    sent_ms: int
+    events: tuple[CityEvent, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CityBatch":
+        w = "city_batch"
+        events = tuple(CityEvent.from_dict(_typed(e, "events[]", dict, w))
+                       for e in _list(d, "events", CITY_BATCH_MAX, w))
+        first = _bounded(_req(d, "first", int, w), 1, 2**53, "first", w)
+        if any(e.seq != first + i for i, e in enumerate(events)):
+            raise ProtocolError(f"{w}: events must be consecutive from 'first' ({first})")
+        head = _bounded(_req(d, "head", int, w), 0, 2**53, "head", w)
+        if events and head < events[-1].seq:
+            raise ProtocolError(f"{w}: 'head' {head} is older than the last event")
+        return cls(site=_match(_req(d, "site", str, w), SITE_RE, "site", w), first=first, head=head,
+                   sent_ms=_bounded(_req(d, "sent_ms", int, w), 0, 2**53, "sent_ms", w),
+                   events=events)
+
+
+@dataclass(frozen=True)
+class CityAck(Message):
+    """The centre's receipt, centre -> site (retained): every seq up to ``seq`` is stored.
+
+    The site's uplink sends from ``seq + 1`` and never runs further ahead of
+    it than its window, so a dead link queues a bounded number of batches."""
+
+    MAX_BYTES: ClassVar[int] = 512
+    site: str
+    seq: int
+    at_ms: int
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CityAck":
+        w = "city_ack"
+        return cls(site=_match(_req(d, "site", str, w), SITE_RE, "site", w),
+                   seq=_bounded(_req(d, "seq", int, w), 0, 2**53, "seq", w),
+                   at_ms=_bounded(_req(d, "at_ms", int, w), 0, 2**53, "at_ms", w))
+
+
+@dataclass(frozen=True)
+class CityResend(Message):
+    """The centre asks a site to send ``from_seq``..``to_seq`` again (a gap it saw).
+
+    ``id`` names the request; the uplink answers each id once."""
+
+    MAX_BYTES: ClassVar[int] = 512
+    id: str
+    site: str
+    from_seq: int
+    to_seq: int
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CityResend":
+        w = "city_resend"
+        lo = _bounded(_req(d, "from_seq", int, w), 1, 2**53, "from_seq", w)
+        hi = _bounded(_req(d, "to_seq", int, w), lo, 2**53, "to_seq", w)
+        return cls(id=_match(_req(d, "id", str, w), ID_RE, "id", w),
+                   site=_match(_req(d, "site", str, w), SITE_RE, "site", w), from_seq=lo, to_seq=hi)
+
+
+CITY_TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec("city batch", "city/batch", CityBatch,
+              "the site's uplink (lalopa central uplink)", "the centre (lalopa central serve)", 1, False,
+              f"crosses the site's bridge; consecutive seqs, at most {CITY_BATCH_MAX} events; "
+              "the centre stores each (site, seq) once"),
+    TopicSpec("city ack", "city/control/ack", CityAck,
+              "the centre", "the site's uplink", 1, True,
+              "every seq up to seq is stored at the centre; the uplink resumes after it"),
+    TopicSpec("city resend", "city/control/resend", CityResend,
+              "the centre", "the site's uplink", 1, False,
+              "a gap the centre saw; the uplink sends that range again"),
+)
+TOPICS = TOPICS + CITY_TOPICS
+
+
+def city_samples() -> dict[str, Message]:
+    """One valid example per city topic (PROTOCOL.md shows them)."""
+    issued = CityEvent(seq=4120, day="2026-11-23", kind="issued", at_ms=1795402800000, ticket=981,
+                       number="A-023", prefix="A", service="A", detail={"priority": "lansia"})
+    called = CityEvent(seq=4121, day="2026-11-23", kind="called", at_ms=1795402867120, ticket=981,
+                       number="A-023", prefix="A", service="A", counter=5, user=3)
+    return {
+        "city batch": CityBatch(site="pkm-sukajadi", first=4120, head=4121, sent_ms=1795402867300,
+                                events=(issued, called)),
+        "city ack": CityAck(site="pkm-sukajadi", seq=4121, at_ms=1795402867450),
+        "city resend": CityResend(id="gap-pkm-sukajadi-4100", site="pkm-sukajadi",
+                                  from_seq=4100, to_seq=4119),
     }
