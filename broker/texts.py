@@ -74,6 +74,9 @@ RUNNING_TEXT = TextRule("running_text", "Teks berjalan", "Running text", 1000, r
 REASON = TextRule("reason", "Alasan", "Reason", 200, required=False)
 WHATSAPP = TextRule("whatsapp", "Kontak WhatsApp", "WhatsApp contact", 24, required=False,
                     printed=True, charset="0123456789+-()")
+# The optional free text of the satisfaction survey (IKM): a complaint or a suggestion.
+SURVEY_COMMENT = TextRule("survey_comment", "Pengaduan atau saran", "Complaint or suggestion",
+                          1000, required=False)
 
 #: Items in one service's requirements list or flow.
 MAX_ITEMS = 20
@@ -84,7 +87,7 @@ MAX_COUNTERS = 64
 
 RULES: tuple[TextRule, ...] = (FACILITY, SERVICE_NAME_ID, SERVICE_NAME_EN, COUNTER_NAME,
                                REQUIREMENT_ID, REQUIREMENT_EN, FLOW_STEP, RUNNING_TEXT, REASON,
-                               WHATSAPP)
+                               WHATSAPP, SURVEY_COMMENT)
 
 
 class TextError(ValueError):
