@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from datetime import date
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 
 from broker.vocab import ACTIVE_STATES, TOKEN_ROLES
 from server import errors, ratelimit
@@ -233,6 +233,8 @@ def ticket_page(token: str):
     if ticket is None:
         body = "<h1>Nomor antrean tidak ditemukan</h1><p>Ticket not found.</p>"
         return Response(_page(body, refresh=False), 404, mimetype="text/html")
+    if ticket["status"] == "done":  # served: the status page becomes the satisfaction survey
+        return redirect(url_for("lalopa_survey.ticket_form", token=token))
     e = html.escape
     state_id, state_en = STATUS_TEXT.get(ticket["status"], (ticket["status"], ticket["status"]))
     rows = [f"<p class=big>{e(ticket['number'])}</p>", f"<p><b>{e(state_id)}</b><br><i>{e(state_en)}</i></p>"]
@@ -243,7 +245,7 @@ def ticket_page(token: str):
             rows.append(f"<p>Perkiraan tunggu / estimated wait: <b>± {max(1, round(est / 60))} menit/min</b></p>")
     if ticket["counter_name"] and ticket["status"] in ACTIVE_STATES:
         rows.append(f"<p class=big>{e(ticket['counter_name'])}</p>")
-    return Response(_page("".join(rows), refresh=ticket["status"] in ("waiting", "called")),
+    return Response(_page("".join(rows), refresh=ticket["status"] in ("waiting", "called", "serving")),
                     mimetype="text/html")
 
 

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from broker import settings
 from server import api, errors
+from server.web import survey
 from server.config import EXAMPLE_SITE, load_site
 from server.queue import QueueService
 
@@ -38,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions.setdefault(api.AUTH_HOOKS_KEY, [])
     app.register_blueprint(api.bp)
     app.register_blueprint(api.pages)
+    app.register_blueprint(survey.bp)  # public: the resident's survey after service
     _register_errors(app)
     if app.config["LALOPA_WEB"]:
         _register_web(app)
