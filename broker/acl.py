@@ -45,6 +45,18 @@ class DeviceSpec:
         # The device id is unique per site and becomes the MQTT user name.
         return self.device
 
+    @property
+    def doctor_username(self) -> str:
+        """The user ``lalopa doctor`` logs in as to prove the device's password.
+
+        The broker uses each user name as the client id, so a doctor logging in
+        as the device itself would take over (and cut) the running device's
+        session and fire its last will: an "offline" alert on the dashboard.
+        This second user has the same password, its own client id and no ACL
+        block, so it can read and write nothing. '@' never occurs in a device id.
+        """
+        return doctor_username(self.device)
+
     def check(self) -> "DeviceSpec":
         if self.role not in ROLES:
             raise AclError(f"peran tidak dikenal / unknown role {self.role!r}: use one of {list(ROLES)}")
@@ -63,6 +75,11 @@ class DeviceSpec:
             raise AclError(f"--counter hanya untuk button dan panel / only for button and panel, "
                            f"not {self.role}")
         return self
+
+
+def doctor_username(device: str) -> str:
+    """See :attr:`DeviceSpec.doctor_username`."""
+    return f"{device}@doctor"
 
 
 def rules(spec: DeviceSpec) -> list[tuple[str, str]]:

@@ -60,6 +60,8 @@ def add_device(spec: DeviceSpec, passwd_file: Path, acl_file: Path,
     spec.check()
     password = password or secrets.token_urlsafe(18)
     set_password(passwd_file, spec.username, password)
+    # Same password, no rights: what `lalopa doctor` logs in as (see DeviceSpec).
+    set_password(passwd_file, spec.doctor_username, password)
     upsert_file(acl_file, spec)
     return password
 

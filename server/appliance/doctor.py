@@ -179,7 +179,11 @@ def check_token(base_url: str, token: str, device_id: str, role: str,
 # ------------------------------------------------------------------ broker
 
 def doctor_client_id(site: str, device: str) -> str:
-    """The doctor's own client id: never the device's, so the device is not kicked off."""
+    """The doctor's own client id: never the device's, so the device is not kicked off.
+
+    (A production broker replaces it by the user name, which is the doctor's own
+    too: see :func:`broker.acl.doctor_username`.)
+    """
     full = f"lalopa-doctor-{site}-{device}-{os.getpid()}"
     return full if len(full) <= 64 else f"{full[:55]}-{hashlib.sha1(full.encode()).hexdigest()[:8]}"
 
@@ -192,7 +196,10 @@ def broker_login(bus: dict, password: str | None, timeout: float) -> tuple[str, 
                          client_id=doctor_client_id(bus["site"], bus.get("username") or "anon"),
                          protocol=MQTTProtocolVersion.MQTTv5)
     if bus.get("username"):
-        client.username_pw_set(bus["username"], password)
+        # The device's password under the doctor's own user name: logging in as
+        # the device itself would cut the running device off the broker.
+        from broker.acl import doctor_username
+        client.username_pw_set(doctor_username(bus["username"]), password)
     if bus.get("tls_ca"):
         import ssl
         client.tls_set(ca_certs=bus["tls_ca"], tls_version=ssl.PROTOCOL_TLS_CLIENT)

@@ -18,8 +18,8 @@ def test_add_device_twice_updates_without_duplicating(tmp_path, capsys):
     first = capsys.readouterr().out
     assert admin.main(argv) == 0
     second = capsys.readouterr().out
-    assert acl.read_text().count("user box-05") == 1
-    assert [line.split(":")[0] for line in passwd.read_text().splitlines()] == ["box-05"]
+    assert acl.read_text().count("user box-05") == 1 and "box-05@doctor" not in acl.read_text()
+    assert [line.split(":")[0] for line in passwd.read_text().splitlines()] == ["box-05", "box-05@doctor"]
     assert "[bus]" in second and 'site = "dinkes-claim"' in second and 'username = "box-05"' in second
     pw = (tmp_path / "box-05.password").read_text().strip()
     assert f"password: {pw}" in second and f"password: {pw}" not in first  # re-run resets it

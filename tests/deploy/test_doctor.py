@@ -106,6 +106,32 @@ def test_wrong_broker_password_is_refused(tmp_path, real_server, prod_broker):
     assert "lalopa broker add-device --role kiosk --device kiosk-9" in broker.message
 
 
+def test_doctor_does_not_cut_the_running_device_off(tmp_path, real_server, prod_broker):
+    """GIVEN kiosk-9 connected to the production broker (which uses each user name as the
+    client id) WHEN doctor checks kiosk-9's broker log-in THEN it is OK and the running
+    kiosk was never disconnected (no session takeover, no last will, no 'offline' alert)."""
+    user, password = prod_broker.credentials["kiosk-9"]
+    cuts: list = []
+    up = threading.Event()
+    device = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="kiosk-9",
+                         protocol=mqtt.MQTTv5)
+    device.username_pw_set(user, password)
+    device.on_connect = lambda *a: up.set()
+    device.on_disconnect = lambda c, u, flags, rc, props: cuts.append(str(rc))
+    device.connect("127.0.0.1", prod_broker.port)
+    device.loop_start()
+    try:
+        assert up.wait(5)
+        cfg = _kiosk_config(tmp_path, url=real_server.url, broker_port=prod_broker.port,
+                            token=real_server.token, password=password)
+        assert _by_check(run_checks("kiosk", cfg))["broker"].level == OK
+        time.sleep(0.5)  # a takeover's DISCONNECT would have arrived by now
+        assert cuts == []
+    finally:
+        device.disconnect()
+        device.loop_stop()
+
+
 def test_doctor_leaves_nothing_on_the_bus(tmp_path, real_server, mosquitto, site_id):
     """GIVEN a watcher on the whole site's topics WHEN doctor checks a kiosk and a board THEN
     not one message was published (no presence, no last will) and nothing is retained, so
