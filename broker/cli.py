@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("server.appliance.doctor:main",
                "check this device for real: config, server, token, broker, secrets, printer, audio, GPIO, clock, disk"),
     "bench": ("server.devtools.bench:main", "run the benchmarks and write docs/BENCHMARKS.md"),
+    "central": ("server.central.cli:main",
+                "the city's centre (ingest, dashboard) and a site's link to it: serve, add-site, join, uplink"),
 }
 
 
@@ -78,7 +80,8 @@ def _role_missing(module_name: str, missing: str | None) -> bool:
 
 
 def _extra_for(name: str) -> str:
-    return {"kiosk": "kiosk", "display": "display", "button": "button"}.get(name, "server")
+    return {"kiosk": "kiosk", "display": "display", "button": "button",
+            "central": "central"}.get(name, "server")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -34,6 +34,11 @@ def _apply(t: dict, e: sqlite3.Row) -> None:
         t.update(status="waiting", service=target, counter=None, started_ms=None, recall_count=0)
 
 
+#: The one set of rules for what an event does to a ticket: the site's rebuild
+#: and the city's central store (server/central/store.py) both apply it.
+apply_event = _apply
+
+
 def replay_day(conn: sqlite3.Connection, day: str) -> dict[int, dict]:
     """Ticket id → derived columns, from the events of ``day`` alone."""
     tickets: dict[int, dict] = {}

@@ -1,0 +1,74 @@
+"""The city store: each (site, seq) once, in order, whatever the arrival order; daily figures."""
+from datetime import date
+
+from broker.protocol import CityBatch, CityEvent
+from server.central import views
+from server.central.store import Store
+
+DAY = "2026-11-23"
+T0 = 1795400000000  # 2026-11-23 08:33 WIB
+
+
+def ev(seq, kind, ticket=None, at=0, **kw):
+    number = f"A-{ticket:03d}" if ticket else None
+    return CityEvent(seq=seq, day=DAY, kind=kind, at_ms=T0 + at * 1000, ticket=ticket, number=number,
+                     prefix="A" if ticket else None, service=kw.pop("service", "A") if ticket else None, **kw)
+
+
+def log_of_a_morning():
+    """Counter 1 opens; two tickets; the first is called after 600 s and finished; the second waits."""
+    return [ev(1, "opened", counter=1), ev(2, "issued", 1, 0), ev(3, "issued", 2, 60),
+            ev(4, "called", 1, 600, counter=1), ev(5, "started", 1, 620, counter=1),
+            ev(6, "finished", 1, 900, counter=1)]
+
+
+def batch(events, head=None):
+    return CityBatch(site="pkm-a", first=events[0].seq, head=head or events[-1].seq, sent_ms=T0,
+                     events=tuple(events))
+
+
+def test_duplicates_and_reordering_change_nothing(pg_dsn):
+    """GIVEN a site's log WHEN it arrives out of order, with a hole filled later and every
+    batch twice THEN each event is stored once, applied in seq order, and the figures are exact."""
+    store = Store(pg_dsn)
+    store.add_site("pkm-a", "Puskesmas A", clusters={"A": "dewasa-lansia"}, now_ms=T0)
+    log = log_of_a_morning()
+    late = store.ingest([batch(log[3:])], T0)["pkm-a"]
+    assert late.stored_seq == 0 and late.gap == (1, 3)          # a hole: nothing applied yet
+    first = store.ingest([batch(log[:3]), batch(log[:3])], T0)["pkm-a"]
+    assert first.stored_seq == 6 and first.gap is None
+    again = store.ingest([batch(log), batch(log[2:5])], T0)["pkm-a"]
+    assert again.inserted == 0 and again.stored_seq == 6
+    assert store.conn.execute("SELECT COUNT(*) AS n FROM events").fetchone()["n"] == 6
+    t = store.conn.execute("SELECT * FROM tickets WHERE ticket = 1").fetchone()
+    assert (t["status"], t["first_called_ms"] - t["issued_ms"], t["finished_ms"] - t["started_ms"]) \
+        == ("done", 600000, 280000)
+    rep = views.report(store, date(2026, 11, 23), date(2026, 11, 23), "cluster")
+    row = rep["rows"][0]
+    assert (row["key"], row["issued"], row["served"], row["waiting"], row["mean_wait_s"],
+            row["mean_service_s"], row["wait_15"]) == ("dewasa-lansia", 2, 1, 1, 600.0, 280.0, 1)
+
+
+def test_a_missing_tail_is_reported_as_a_gap(pg_dsn):
+    """GIVEN a batch that says the site has seq 9 WHEN only 1..6 arrived THEN the gap is 7..9."""
+    store = Store(pg_dsn)
+    progress = store.ingest([batch(log_of_a_morning(), head=9)], T0)["pkm-a"]
+    assert progress.stored_seq == 6 and progress.gap == (7, 9)
+    site = store.conn.execute("SELECT * FROM sites WHERE site = 'pkm-a'").fetchone()
+    assert site["gap_since_ms"] == T0 and site["head_seq"] == 9
+
+
+def test_live_view_shows_waiting_counters_and_alerts(pg_dsn):
+    """GIVEN the morning's log and an offline link WHEN the live view is read an hour later
+    THEN it shows one waiting since 08:34, one counter open, and the long wait and link alerts."""
+    store = Store(pg_dsn)
+    store.add_site("pkm-a", "Puskesmas A", target_wait_min=30, now_ms=T0)
+    store.ingest([batch(log_of_a_morning())], T0)
+    store.set_link("pkm-a", False, T0 + 1000)
+    now = T0 + 3600 * 1000
+    live = views.live(store, now)
+    site = live["sites"][0]
+    assert (site["waiting_now"], site["longest_wait_s"], site["counters_open"], site["link"]) \
+        == (1, 3540, 1, "offline")
+    assert {a["kind"] for a in live["alerts"]} == {"wait", "link"}
+    assert live["today"]["issued"] == 2
