@@ -15,7 +15,7 @@ SYSTEM_DEPS := mosquitto:mosquitto mosquitto_passwd:mosquitto-clients \
                sway:sway grim:grim nginx:nginx
 PYTEST_ARGS ?=
 
-.PHONY: all deps venv test demo screenshots bench clean
+.PHONY: all deps postgres venv test demo screenshots bench clean
 
 all: test
 
@@ -29,6 +29,21 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@$(MAKE) --no-print-directory postgres
+
+# The city tests (tests/city) and `lalopa bench --city` need PostgreSQL on
+# 127.0.0.1:5432 with user postgres. When nothing answers there, install the
+# Debian cluster, let user postgres in from loopback without a password (a
+# test machine only: the line is marked lalopa-test), and start it.
+postgres:
+	@if ! $(PYTHON) -c 'import socket; socket.create_connection(("127.0.0.1", 5432), 2)' 2>/dev/null; then \
+	  command -v pg_ctlcluster >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; }; \
+	  ver=$$(ls /etc/postgresql | sort -V | tail -n 1); \
+	  hba=/etc/postgresql/$$ver/main/pg_hba.conf; \
+	  $(SUDO) grep -q lalopa-test $$hba || $(SUDO) sed -i '1i host all postgres 127.0.0.1/32 trust # lalopa-test' $$hba; \
+	  $(SUDO) pg_ctlcluster $$ver main start || $(SUDO) pg_ctlcluster $$ver main reload; \
 	fi
 
 $(STAMP): pyproject.toml
