@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 
-from kiosk.client import ServerClient, ServerUnreachable
+from kiosk.client import ServerClient, ServerRefused, ServerUnreachable
 from kiosk.config import load_config
 
 
@@ -30,6 +30,7 @@ def client(config_path: str) -> ServerClient:
 def stream(args) -> int:
     c = client(args.config)
     service = c.site().services[0].prefix
+    # A kiosk's pace (its rate limit refuses faster): one ticket every --pace seconds.
     for _ in range(args.count):
         request_id = f"rehearsal-{uuid.uuid4()}"
         deadline = time.monotonic() + 90       # a killed server is back well within this
@@ -37,6 +38,10 @@ def stream(args) -> int:
             try:
                 body = c.issue(service, None, request_id)
                 break
+            except ServerRefused as exc:
+                if exc.status != 429 or time.monotonic() > deadline:   # only "too fast" waits
+                    raise
+                time.sleep(2.0)
             except ServerUnreachable:
                 if time.monotonic() > deadline:
                     print(f"server unreachable for 90 s (request {request_id})", file=sys.stderr)

@@ -262,11 +262,11 @@ def boot(host: Host, stick: Path, wheels: Path) -> int:
          "--capability=CAP_NET_ADMIN"],
         stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
     (d / "nspawn.pid").write_text(str(proc.pid))
-    host_procs[host.name] = proc
+    host_procs[proc.pid] = proc
     return proc.pid
 
 
-host_procs: dict[str, subprocess.Popen] = {}
+host_procs: dict[int, subprocess.Popen] = {}    # nspawn pid -> its process (to reap it)
 
 
 def _pids(f: Path) -> list[int]:
@@ -403,12 +403,15 @@ def wait_booted(host: Host, timeout: float = 90) -> None:
 
 def reboot(host: Host, stick: Path, wheels: Path, timeout: float = 60) -> None:
     """`systemctl reboot` inside; nspawn exits (133) and the host is booted again."""
-    proc = host_procs[host.name]
+    nspawn = _pids(host_dir(host) / "nspawn.pid")[0]
     run_in(host, "systemctl reboot", check=False, timeout=15)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise RehearsalFailed(f"{host.name}: did not shut down within {timeout:.0f} s") from None
+    deadline = time.monotonic() + timeout
+    while b"systemd-nspawn" in _cmdline(nspawn):
+        if nspawn in host_procs and host_procs[nspawn].poll() is not None:
+            break                                   # exited; reaped just now
+        if time.monotonic() > deadline:
+            raise RehearsalFailed(f"{host.name}: did not shut down within {timeout:.0f} s")
+        time.sleep(0.2)
     boot(host, stick, wheels)
     wait_booted(host)
 
