@@ -15,7 +15,7 @@ SYSTEM_DEPS := mosquitto:mosquitto mosquitto_passwd:mosquitto-clients \
                sway:sway grim:grim nginx:nginx
 PYTEST_ARGS ?=
 
-.PHONY: all deps postgres venv test demo screenshots bench clean
+.PHONY: all deps postgres venv test demo screenshots bench rehearsal clean
 
 all: test
 
@@ -68,6 +68,12 @@ screenshots: deps venv
 
 bench: deps venv
 	$(BIN)/lalopa bench
+
+# A whole office on booted Debian hosts, set up by running docs/DEPLOY.md (root; installs
+# mmdebstrap and systemd-container when missing; caches under /var/cache/lalopa-rehearsal).
+# SHOTS=1 also saves the kiosk's and the board's screens to docs/rehearsal/.
+rehearsal: deps venv
+	$(SUDO) $(BIN)/python tests/rehearsal/rehearse.py $(if $(SHOTS),--shots)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
