@@ -1,0 +1,89 @@
+"""Weeks of past service days with known rates, written straight into a server database.
+
+For the staffing advice's tests and screenshots: each opening hour of each
+weekday gets Poisson arrivals at a given rate, exponential service times and
+exponential patience; the residents are served first come, first served by a
+fixed number of counters, and whoever's patience runs out before the call is
+marked ``no_show`` (called, not there). The rows look like the queue core's
+own (tickets with their times, one ``days`` row per day, counter sessions).
+
+    write_history(svc, weeks=8, pattern={"mon": [60, 50, 40, 30, 30, 20, 15]})
+"""
+from __future__ import annotations
+
+import heapq
+import random
+import secrets
+from datetime import date, datetime, timedelta
+
+from server.config import WEEKDAYS
+from server.staffing import open_hours
+
+
+def write_history(svc, *, weeks: int, pattern: dict[str, list[float]], service_min: float = 8.0,
+                  patience_min: float | None = None, counters: int | None = None,
+                  service: str = "A", end: date | None = None, seed: int = 7) -> int:
+    """Write ``weeks`` weeks of days ending the day before ``end`` (default: the server's today).
+
+    ``pattern[weekday]``: arrivals per hour for each opening hour of that weekday
+    (a weekday missing from ``pattern`` has no arrivals). Returns tickets written.
+    """
+    rng = random.Random(seed)
+    site = svc.site
+    end = end or date.fromisoformat(svc.now()["service_day"])
+    written = 0
+
+    def run(conn):
+        nonlocal written
+        for back in range(weeks * 7, 0, -1):
+            day = end - timedelta(days=back)
+            wd = WEEKDAYS[day.weekday()]
+            hours = open_hours(site, wd)
+            if not hours:
+                continue
+            rates = pattern.get(wd, [0.0] * len(hours))
+            written += _day(conn, site, rng, day, hours, rates, service_min, patience_min,
+                            counters or 16, service)
+    svc.db.write(run)
+    return written
+
+
+def _day(conn, site, rng, day, hours, rates, service_min, patience_min, counters, service) -> int:
+    tz = site.tz
+    start_ms = int(datetime.combine(day, datetime.min.time(), tz).timestamp() * 1000)
+    conn.execute("INSERT OR IGNORE INTO days (service_day, opened_ms) VALUES (?, ?)",
+                 (day.isoformat(), start_ms + hours[0] * 3_600_000))
+    arrivals = []
+    for h, lam in zip(hours, rates):
+        t = h * 60.0
+        while lam > 0:
+            t += rng.expovariate(lam / 60)
+            if t >= (h + 1) * 60:
+                break
+            arrivals.append(t)
+    free = [(hours[0] * 60.0, n + 1) for n in range(counters)]
+    heapq.heapify(free)
+    for seq, t in enumerate(arrivals, 1):
+        at, counter = heapq.heappop(free)
+        call = max(t, at)
+        patience = rng.expovariate(1 / patience_min) if patience_min else float("inf")
+        if call - t > patience:
+            status, started, finished, busy_until = "no_show", None, None, call + 1.0
+        else:
+            status, started = "done", call
+            finished = call + rng.expovariate(1 / service_min)
+            busy_until = finished
+        heapq.heappush(free, (busy_until, counter))
+        ms = lambda minutes: None if minutes is None else int(start_ms + minutes * 60_000)  # noqa: E731
+        conn.execute(
+            "INSERT INTO tickets (service_day, prefix, seq, number, service, issue_order, queue_order,"
+            " status, token, device, issued_ms, first_called_ms, last_called_ms, started_ms,"
+            " finished_ms, counter) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (day.isoformat(), service, seq, f"{service}-{seq:03d}", service, seq, seq, status,
+             secrets.token_urlsafe(12), "history", ms(t), ms(call), ms(call), ms(started), ms(finished),
+             counter))
+    for n in range(1, counters + 1):
+        conn.execute("INSERT INTO counter_sessions (service_day, counter, opened_ms, closed_ms)"
+                     " VALUES (?, ?, ?, ?)", (day.isoformat(), n, start_ms + hours[0] * 3_600_000,
+                                              start_ms + (hours[-1] + 1) * 3_600_000))
+    return len(arrivals)
