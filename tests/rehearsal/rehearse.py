@@ -20,6 +20,7 @@ speakers are a PulseAudio null sink recorded to a file.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import shlex
@@ -424,9 +425,14 @@ injection("printer is a file", "kiosk", "printer",
 injection("printer unreachable", "printer", "printer",
           brk="systemctl stop rehearsal-printer.service",
           fix="systemctl start rehearsal-printer.service")
-injection("server URL unreachable", "server", "server",
+injection("server not answering", "server", "server",
           brk="systemctl stop lalopa-server.service",
           fix="systemctl start lalopa-server.service")
+injection("server URL unreachable", "kiosk", "server",
+          brk="cp /etc/lalopa/kiosk.toml /root/kiosk.toml.good && "
+              f"sed -i 's#^url *=.*#url = \"http://{rig.NET}.99:8080\"#' /etc/lalopa/kiosk.toml && "
+              f"grep -q '{rig.NET}.99' /etc/lalopa/kiosk.toml",
+          fix="cp /root/kiosk.toml.good /etc/lalopa/kiosk.toml")
 injection("token refused", "kiosk", "token",
           brk="f=$(grep -Po '^token_file *= *\"\\K[^\"]+' /etc/lalopa/kiosk.toml); "
               "cp \"$f\" /root/token.good; echo not-a-real-token > \"$f\"",
@@ -477,16 +483,15 @@ def check_clock_unset() -> None:
 
 
 def screenshots() -> None:
+    """What the kiosk and the board show right now, captured from their sway with grim."""
     SHOTS_DIR.mkdir(parents=True, exist_ok=True)
-    for name, file in (("kiosk", "kiosk.png"), ("board", "board.png")):
-        host = BY_NAME[name]
-        run_in(host, "sock=$(ls /run/lalopa-screen/wayland-* | grep -v lock | head -1); "
-                     "XDG_RUNTIME_DIR=/run/lalopa-screen WAYLAND_DISPLAY=$(basename $sock) "
-                     "runuser -u lalopa -- env XDG_RUNTIME_DIR=/run/lalopa-screen "
-                     "WAYLAND_DISPLAY=$(basename $sock) grim /tmp/shot.png", timeout=60)
-        src = rig.host_dir(host) / "root" / "tmp" / "shot.png"
-        (SHOTS_DIR / file).write_bytes(src.read_bytes())
-    log(f"screenshots: {SHOTS_DIR}/kiosk.png, board.png")
+    for name in ("kiosk", "board"):
+        res = run_in(BY_NAME[name], """
+sock=$(ls /run/lalopa-screen/ | grep -E '^wayland-[0-9]+$' | head -1)
+runuser -u lalopa -- env XDG_RUNTIME_DIR=/run/lalopa-screen WAYLAND_DISPLAY=$sock grim - | base64 -w0
+""", timeout=60)
+        (SHOTS_DIR / f"{name}.png").write_bytes(base64.b64decode(res.stdout))
+    log(f"screenshots: {SHOTS_DIR}/kiosk.png, {SHOTS_DIR}/board.png")
 
 
 # -- the run ---------------------------------------------------------------------------
@@ -497,6 +502,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--keep", action="store_true",
                     help="debugging: leave the site up after a failure (then run --teardown)")
     ap.add_argument("--teardown", action="store_true", help="remove a kept site and exit")
+    ap.add_argument("--head", action="store_true",
+                    help="install the last commit instead of the working tree")
     args = ap.parse_args(argv)
     if args.teardown:
         rig.teardown()
@@ -514,7 +521,7 @@ def main(argv: list[str]) -> int:
         base, wheels = rig.base_image(), rig.wheelhouse()
         rig.RUN.mkdir(parents=True)
         stick = rig.RUN / "stick"
-        rig.source_snapshot(stick / "lalopa")
+        rig.source_snapshot(stick / "lalopa", head=args.head)
         prepare_stick(stick)
         rig.bridge_up()
         for host in HOSTS:

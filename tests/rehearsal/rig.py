@@ -200,17 +200,23 @@ def wheelhouse() -> Path:
     return target
 
 
-def source_snapshot(dest: Path) -> Path:
-    """A git repository of the working tree as it is now (tracked + new, not ignored files)."""
-    files = sh(["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others",
-                "--exclude-standard"]).stdout.split("\0")
+def source_snapshot(dest: Path, head: bool = False) -> Path:
+    """A git repository of the working tree as it is now (tracked + new, not ignored
+    files), or with ``head`` of the last commit only."""
     dest.mkdir(parents=True)
-    for rel in filter(None, files):
-        src = REPO / rel
-        if src.is_file():
-            out = dest / rel
-            out.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, out)
+    if head:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD"], check=True,
+                                 capture_output=True, timeout=120).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True, timeout=120)
+    else:
+        files = sh(["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others",
+                    "--exclude-standard"]).stdout.split("\0")
+        for rel in filter(None, files):
+            src = REPO / rel
+            if src.is_file():
+                out = dest / rel
+                out.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, out)
     env = dict(os.environ, GIT_AUTHOR_NAME="rehearsal", GIT_AUTHOR_EMAIL="rehearsal@localhost",
                GIT_COMMITTER_NAME="rehearsal", GIT_COMMITTER_EMAIL="rehearsal@localhost")
     sh(["git", "init", "-q", str(dest)])
