@@ -13,13 +13,15 @@ from broker import settings
 from server.auth import UserStore, load_secret_key
 from server.httplimits import LIVE_STREAMS_TOTAL
 from server.web import admin, auth_views, dashboard, panel, reports
+from server.web import ikm_views, staffing_views
 from server.web.i18n import lang, t
 from server.web.live import Hub
 from server.web import security
 from server.web.security import api_session_hook, check_csrf, csrf_token, load_user
 from server.web.siteedit import SiteEditor
 
-BLUEPRINTS = (auth_views.bp, dashboard.bp, panel.bp, reports.bp, admin.bp)
+BLUEPRINTS = (auth_views.bp, dashboard.bp, panel.bp, reports.bp, admin.bp, ikm_views.bp,
+              staffing_views.bp)
 for _bp in BLUEPRINTS:  # once per process: a blueprint cannot change after registration
     _bp.before_request(load_user)
     _bp.before_request(check_csrf)
