@@ -70,6 +70,23 @@ def _section(s: Section) -> list[str]:
     return out
 
 
+def merge_section(text: str, sec: Section) -> str:
+    """``text`` with the section titled ``sec.title`` replaced (or put before the proof table).
+
+    Lets one part (``lalopa bench --city``) be re-run without re-running the others."""
+    body = "\n".join(_section(sec))
+    head = f"## {sec.title}\n"
+    if head in text:
+        start = text.index(head)
+        nxt = text.find("\n## ", start + len(head))
+        return text[:start] + body + ("\n" + text[nxt + 1:] if nxt != -1 else "\n")
+    anchor = PROOF[0] + "\n"
+    if anchor in text:
+        i = text.index(anchor)
+        return text[:i] + body + "\n" + text[i:]
+    return text.rstrip("\n") + "\n\n" + body + "\n"
+
+
 # What the fault and hostile-input suites prove (they run in the normal test suite).
 PROOF = [
     "## Faults and hostile input (test suite, not timed here)", "",
