@@ -65,6 +65,7 @@ screenshots: deps venv
 	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(BIN)/lalopa kiosk screenshots --out docs/kiosk
 	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(BIN)/lalopa display screenshots --out docs/display
 	$(BIN)/python -m server.devtools.screenshots --out docs/dashboard
+	$(BIN)/python -m server.devtools.cityshots --out docs/city
 
 bench: deps venv
 	$(BIN)/lalopa bench

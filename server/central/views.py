@@ -61,9 +61,10 @@ def live(store: Store, now_ms: int) -> dict:
     printers: dict[str, list[str]] = {}
     for r in conn.execute("SELECT site, topic, payload FROM live"):
         p = r["payload"]
-        if "/presence/" in r["topic"] and p.get("status") == "offline":
+        # topics are stored under the site's base: "presence/<role>/<device>", "kiosk/<id>/printer"
+        if r["topic"].startswith("presence/") and p.get("status") == "offline":
             devices.setdefault(r["site"], []).append(f"{p.get('role')}/{p.get('device')}")
-        elif "/kiosk/" in r["topic"] and p.get("status") not in ("ok", None):
+        elif r["topic"].startswith("kiosk/") and p.get("status") not in ("ok", None):
             printers.setdefault(r["site"], []).append(f"{p.get('kiosk')}: {p.get('status')}")
     conn.commit()
     rows, alerts = [], []

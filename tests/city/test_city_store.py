@@ -72,3 +72,20 @@ def test_live_view_shows_waiting_counters_and_alerts(pg_dsn):
         == (1, 3540, 1, "offline")
     assert {a["kind"] for a in live["alerts"]} == {"wait", "link"}
     assert live["today"]["issued"] == 2
+
+
+def test_live_view_names_offline_devices_and_printers(pg_dsn):
+    """GIVEN a site's retained presence and printer state as the ingest stores it WHEN the live
+    view is read THEN the offline box and the empty printer are shown and alerted."""
+    store = Store(pg_dsn)
+    store.add_site("pkm-a", "Puskesmas A", now_ms=T0)
+    store.set_live([("pkm-a", "presence/button/box-04", {"role": "button", "device": "box-04",
+                                                          "status": "offline"}),
+                    ("pkm-a", "presence/display/board-1", {"role": "display", "device": "board-1",
+                                                            "status": "online"}),
+                    ("pkm-a", "kiosk/kiosk-1/printer", {"kiosk": "kiosk-1", "status": "paper_out"})], T0)
+    live = views.live(store, T0)
+    site = live["sites"][0]
+    assert site["devices_offline"] == ["button/box-04"]
+    assert site["printers"] == ["kiosk-1: paper_out"]
+    assert {a["kind"] for a in live["alerts"]} == {"device", "printer"}

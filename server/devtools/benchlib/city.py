@@ -42,12 +42,13 @@ TICKET_COLS = ("id, service_day, prefix, seq, number, service, issue_order, queu
 EVENT_COLS = "service_day, kind, ticket_id, service, counter, at_ms, at_utc, detail"
 
 
-def _ms(day: date, hour: float) -> int:
+def local_ms(day: date, hour: float) -> int:
     start = datetime(day.year, day.month, day.day, tzinfo=TZ)
     return int((start + timedelta(hours=hour)).timestamp() * 1000)
 
 
-def recorded_day(path: Path, day: date, seed: int, hours: tuple[float, float] = (7.5, 14.0)) -> int:
+def recorded_day(path: Path, day: date, seed: int, hours: tuple[float, float] = (7.5, 14.0),
+                 shift_ms: int = 0) -> int:
     """A site database holding one recorded day (events whose time falls in ``hours``); returns events.
 
     Half the residents come in the first two hours; 8 % do not come forward when called
@@ -57,12 +58,12 @@ def recorded_day(path: Path, day: date, seed: int, hours: tuple[float, float] = 
     rng = random.Random(seed)
     d = day.isoformat()
     tickets, events = [], []
-    free = [_ms(day, 7.5)] * COUNTERS
+    free = [local_ms(day, 7.5)] * COUNTERS
     for c in range(1, COUNTERS + 1):
-        events.append((_ms(day, 7.5) + c, "opened", None, None, c, None))
+        events.append((local_ms(day, 7.5) + c, "opened", None, None, c, None))
     seqs = {"A": 0, "B": 0}
     for i in range(PER_DAY):
-        issued = _ms(day, 7.5 + (rng.uniform(0, 2) if i % 2 else rng.uniform(0, 5.5)))
+        issued = local_ms(day, 7.5 + (rng.uniform(0, 2) if i % 2 else rng.uniform(0, 5.5)))
         tickets.append([i + 1, issued])
     tickets.sort(key=lambda t: t[1])
     rows = []
@@ -88,8 +89,12 @@ def recorded_day(path: Path, day: date, seed: int, hours: tuple[float, float] = 
         rows.append((tid, d, prefix, seqs[prefix], f"{prefix}-{seqs[prefix]:03d}", prefix, order, order,
                      status, secrets.token_hex(8), issued, called, called, started, finished, k + 1,
                      1 if status == "no_show" else 0))
-    lo, hi = _ms(day, hours[0]), _ms(day, hours[1])
+    lo, hi = local_ms(day, hours[0]), local_ms(day, hours[1])
     events = sorted(e for e in events if lo <= e[0] < hi)
+    if shift_ms:  # the same morning, played as if it were happening now
+        events = [(at + shift_ms, *rest) for at, *rest in events]
+        rows = [r[:10] + tuple(v + shift_ms if v is not None else None for v in r[10:15]) + r[15:]
+                for r in rows]
     conn = sqlite3.connect(str(path), isolation_level=None)
     conn.execute("BEGIN IMMEDIATE")
     conn.executemany(f"INSERT INTO tickets ({TICKET_COLS}) VALUES ({','.join('?' * 17)})", rows)
