@@ -90,7 +90,8 @@ def rules(spec: DeviceSpec) -> list[tuple[str, str]]:
     if spec.role == "server":
         return [("readwrite", f"{t.base}/#")]
     if spec.role == "button":
-        return own + [("write", t.command(spec.counter)), ("read", t.counter_state(spec.counter))]
+        return own + [("write", t.command(spec.counter)), ("read", t.counter_state(spec.counter)),
+                      ("write", t.smiley(spec.counter))]   # its smiley pad, if one is fitted
     if spec.role == "panel":
         return own + [("write", t.command(spec.counter)), ("read", t.counter_state(spec.counter)),
                       ("read", t.summary)]

@@ -27,7 +27,7 @@ from typing import Any, ClassVar, TypeVar
 
 from . import texts
 from .texts import TextRule
-from .vocab import BUS_ROLES, CALL_KINDS, COUNTER_STATES, PRIORITIES, TICKET_STATES
+from .vocab import BUS_ROLES, CALL_KINDS, COUNTER_STATES, IKM_SCALE, PRIORITIES, TICKET_STATES
 
 VERSION = 1
 ROOT = f"lalopa/v{VERSION}"
@@ -97,6 +97,10 @@ class Topics:
     def printer(self, kiosk: str) -> str:
         return f"{self.base}/kiosk/{kiosk}/printer"
 
+    def smiley(self, counter: int) -> str:
+        """A counter's smiley pad (see SmileyVote)."""
+        return f"{self.base}/counter/{int(counter)}/smiley"
+
     # Wildcard filters for subscribers.
     @property
     def all_commands(self) -> str:
@@ -113,6 +117,10 @@ class Topics:
     @property
     def all_printers(self) -> str:
         return f"{self.base}/kiosk/+/printer"
+
+    @property
+    def all_smileys(self) -> str:
+        return f"{self.base}/counter/+/smiley"
 
     def counter_of(self, topic: str) -> int | None:
         """The counter number in a ``counter/<n>/...`` topic, else None."""
@@ -689,7 +697,7 @@ def sample_payloads() -> dict[str, Message]:
         "presence": Presence(role="display", device="board-1", status="online"),
         "printer status": PrinterStatus(kiosk="kiosk-1", status="paper_low",
                                         detail="paper near end"),
-    } | city_samples()
+    } | city_samples() | smiley_samples()
 
 
 # --------------------------------------------------------------------------
@@ -887,3 +895,48 @@ def city_samples() -> dict[str, Message]:
         "city resend": CityResend(id="gap-pkm-sukajadi-4100", site="pkm-sukajadi",
                                   from_seq=4100, to_seq=4119),
     }
+
+
+# --------------------------------------------------------------------------
+# The smiley pad: one question, four faces, beside a counter's button box
+
+
+@dataclass(frozen=True)
+class SmileyVote(Message):
+    """One press on a counter's four-button smiley pad: "how satisfied were you?".
+
+    ``score`` is 1 (very unhappy) .. 4 (very happy), the satisfaction survey's
+    scale. ``id`` is unique per press: the server stores each id once. The
+    votes are anonymous and counted apart from the nine-element survey.
+    """
+
+    MAX_BYTES: ClassVar[int] = 512
+    id: str
+    counter: int
+    score: int
+    device: str
+    sent_at_ms: int
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SmileyVote":
+        w = "smiley"
+        return cls(
+            id=_match(_req(d, "id", str, w), ID_RE, "id", w),
+            counter=_bounded(_req(d, "counter", int, w), 1, MAX_COUNTER_NUMBER, "counter", w),
+            score=_one_of(_req(d, "score", int, w), IKM_SCALE, "score", w),
+            device=_match(_req(d, "device", str, w), ID_RE, "device", w),
+            sent_at_ms=_bounded(_req(d, "sent_at_ms", int, w), 0, 2**53, "sent_at_ms", w),
+        )
+
+
+SMILEY_TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec("smiley vote", "counter/<n>/smiley", SmileyVote,
+              "button box of counter n (its smiley pad)", "server", 1, False,
+              "each id stored once; the payload's counter must be the topic's"),
+)
+TOPICS = TOPICS + SMILEY_TOPICS
+
+
+def smiley_samples() -> dict[str, Message]:
+    return {"smiley vote": SmileyVote(id="box-05:9f3a11c2:s4", counter=5, score=4, device="box-05",
+                                      sent_at_ms=1795402990000)}

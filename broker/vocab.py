@@ -53,3 +53,8 @@ TOKEN_ROLES = ("kiosk", "panel", "display", "button", "admin")
 BINDABLE_TOKEN_ROLES = ("panel", "button")
 #: Roles of bus clients (presence topics, broker users).
 BUS_ROLES = ("server", "kiosk", "display", "button", "panel")
+
+# -- satisfaction ----------------------------------------------------------------
+#: The answer scale of the satisfaction survey (PermenPANRB 14/2017: 1 = not good ..
+#: 4 = very good); the counters' smiley pads use the same four faces.
+IKM_SCALE = (1, 2, 3, 4)

@@ -33,7 +33,7 @@ from broker.bus import BusClient, Incoming
 from broker.protocol import CounterCommand, CounterState, ProtocolError, decode
 from broker.vocab import ACTIVE_STATES
 
-from . import lamps
+from . import lamps, smiley
 from .config import BoxConfig
 from .hardware import Panel
 
@@ -108,6 +108,15 @@ class ButtonBox:
         self.topic_command = self.bus.topics.command(cfg.counter)
         self.topic_state = self.bus.topics.counter_state(cfg.counter)
         self.panel = Panel(cfg, self.events, clock, pin_factory)
+        self.smiley = None
+        if smiley.fitted(cfg):   # the optional smiley pad (firmware/smiley.py)
+            try:
+                self.smiley = smiley.SmileyPad(cfg, self.events, clock=clock, bus=self.bus,
+                                               server_ms=self.server_time.now_ms, nonce=self.nonce,
+                                               pin_factory=pin_factory)
+            except Exception:
+                self.panel.close()
+                raise
 
     # -- life cycle ---------------------------------------------------------
 
@@ -129,6 +138,8 @@ class ButtonBox:
     def close(self) -> None:
         self.bus.stop()
         self.panel.close()
+        if self.smiley is not None:
+            self.smiley.close()
 
     # -- one turn of the loop -----------------------------------------------
 
@@ -160,6 +171,8 @@ class ButtonBox:
     def _handle(self, kind: str, name: str, t: float) -> None:
         if kind == "quit":
             self._stopping = True
+        elif kind == "smiley" and self.smiley is not None:
+            self.smiley.press(name, t)
         elif kind == "down":
             self._down[name] = t
             self._held.discard(name)

@@ -1,5 +1,5 @@
 """The button box's TOML file: ``device_id``, ``counter``, ``[bus]``, ``[pins]``,
-``[leds]``, ``[buzzer]``, ``[timing]``, ``[pause]``, ``[display]``.
+``[leds]``, ``[buzzer]``, ``[timing]``, ``[pause]``, ``[smiley]``, ``[display]``.
 
 Every setting is declared once in ``SETTINGS`` with its default and help;
 unknown keys are errors, so a typo never silently does nothing. See
@@ -62,6 +62,13 @@ SETTINGS: dict[str, dict[str, tuple]] = {
     "pause": {
         "reason": ("Istirahat / Break", str, "reason sent with a pause from the PAUSE button"),
     },
+    "smiley": {
+        "very_unhappy": (None, (int, str), "smiley pad (optional): face 1, very unhappy / sangat tidak puas"),
+        "unhappy": (None, (int, str), "smiley pad: face 2, unhappy / tidak puas"),
+        "happy": (None, (int, str), "smiley pad: face 3, happy / puas"),
+        "very_happy": (None, (int, str), "smiley pad: face 4, very happy / sangat puas"),
+        "cooldown_s": (5.0, float, "after a vote the pad ignores presses this long (one resident, one vote)"),
+    },
     "display": {
         "enabled": (False, bool, "drive a multiplexed 7-segment display (gpiozero LEDMultiCharDisplay)"),
         "segments": ([], list, "7 segment pins in order a, b, c, d, e, f, g"),
@@ -70,6 +77,8 @@ SETTINGS: dict[str, dict[str, tuple]] = {
         "alternate_s": (3.0, float, "switch between the number and the waiting count this often"),
     },
 }
+#: The smiley pad's buttons, in score order (1 = very unhappy .. 4 = very happy).
+SMILEY_FACES = ("very_unhappy", "unhappy", "happy", "very_happy")
 TOP_LEVEL = {"device_id": ("box-01", str, "this box's id (also its broker user name)"),
              "counter": (1, int, "the counter (loket) number this box belongs to")}
 
@@ -155,6 +164,12 @@ def _check_semantics(cfg: BoxConfig, source: str) -> None:
     used = [v for t in ("pins", "leds") for k, v in cfg.tables[t].items()
             if k != "active_high" and v is not None]
     used += [cfg.buzzer["pin"]] if cfg.buzzer["pin"] is not None else []
+    faces = [cfg.smiley[f] for f in SMILEY_FACES]
+    if any(p is not None for p in faces):
+        if any(p is None for p in faces):
+            raise _err(f"{source}: smiley", "pasang keempat tombol atau tidak sama sekali",
+                       "give all four face pins or none")
+        used += faces
     if cfg.display["enabled"]:
         _check_display(cfg.display, source)
         used += cfg.display["segments"] + cfg.display["digits"]

@@ -41,6 +41,7 @@ from server.clock import ServerClock, iso_local
 from server.errors import QueueError
 from server.intake import (COMMAND_FLOOD, STATUS_FLOOD, CommandBuckets, FloodGuard, LogThrottle,
                            bus_device)
+from server import smiley
 from server.presence import DeviceBook
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,8 @@ class Bridge:
         for role in ROLES:
             self._listen(self.topics.presence(role, "+"), self._on_presence, STATUS_FLOOD)
         self._listen(self.topics.all_printers, self._on_printer, STATUS_FLOOD)
+        # The counters' smiley pads: each vote goes to the survey store (server/smiley.py).
+        self._listen(self.topics.all_smileys, lambda msg: smiley.on_vote(self, msg), STATUS_FLOOD)
         # Every (re)connect, and the first connect, republishes all retained state.
         self.bus.on_connected(lambda session_present: self._publish_state(force=True))
         self.svc.add_listener(self._on_change)

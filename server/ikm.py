@@ -27,7 +27,9 @@ import bisect
 from dataclasses import dataclass
 from fractions import Fraction
 
-SCALE = (1, 2, 3, 4)
+from broker.vocab import IKM_SCALE
+
+SCALE = IKM_SCALE   # the bus contract's smiley pads share it
 #: Multiplier from the 1..4 scale to the 25..100 index.
 SCALE_TO_INDEX = 25
 EXACT_WEIGHT = Fraction(1, 9)
