@@ -3,7 +3,8 @@
 Builds a throw-away server (temporary database, the example site, a seeded
 sample morning on a fake clock, a device table as the MQTT bridge would fill
 it), logs in with headless Chromium and captures the live view, a report and
-the verifier panel, on a desktop and a tablet size.
+the verifier panel, on a desktop and a tablet size; then (``--ikm-out``) the
+satisfaction survey on a phone, the IKM report and the staffing advice.
 """
 from __future__ import annotations
 
@@ -114,6 +115,54 @@ def capture(out: Path) -> list[Path]:
     return shots
 
 
+def capture_ikm(out: Path) -> list[Path]:
+    """The satisfaction survey on a phone, the IKM report and the staffing view.
+
+    The demo morning gets eight weeks of history before it (``server.devtools.history``):
+    arrivals, services, residents who left, survey answers; half of today's served
+    residents answer too, and the smiley pads have a few presses.
+    """
+    from playwright.sync_api import sync_playwright
+
+    from server.devtools.history import DEMO_PATTERN, press_smileys, rate_served, write_history
+    out.mkdir(parents=True, exist_ok=True)
+    shots = []
+    with tempfile.TemporaryDirectory() as tmp:
+        app, svc, clock, ids = build_demo(tmp)
+        write_history(svc, weeks=8, pattern=DEMO_PATTERN, patience_min=45, counters=10, rated=0.15)
+        rate_served(svc, share=0.5)
+        press_smileys(svc)
+        token = svc.db.read().execute(
+            "SELECT token FROM tickets t WHERE status = 'done' AND service_day = ? AND NOT EXISTS"
+            " (SELECT 1 FROM ikm_responses r WHERE r.ticket_id = t.id) ORDER BY id DESC LIMIT 1",
+            (svc.now()["service_day"],)).fetchone()[0]
+        day = svc.now()["service_day"]
+        with ThreadedServer(app) as base, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+                page = ctx.new_page()
+                page.goto(f"{base}/t/{token}")
+                page.wait_for_selector("#survey-form")
+                page.check("#el-u1 input[value='4']")
+                page.evaluate("window.scrollTo(0, 0)")
+                page.screenshot(path=str(out / "survey-phone.png"))   # the first screen, as seen
+                shots.append(out / "survey-phone.png")
+                ctx.close()
+                ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+                page = ctx.new_page()
+                login(page, base, "supervisor")
+                page.goto(f"{base}/ikm?from={day[:4]}-01-01&to={day}")
+                shots.append(_shot(page, out / "ikm-report.png"))
+                page.goto(f"{base}/staffing")
+                shots.append(_shot(page, out / "staffing.png"))
+                ctx.close()
+            finally:
+                browser.close()
+        svc.close()
+    return shots
+
+
 def _shot(page, path: Path) -> Path:
     page.screenshot(path=str(path), full_page=True)
     return path
@@ -122,8 +171,10 @@ def _shot(page, path: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m server.devtools.screenshots", description=__doc__)
     p.add_argument("--out", default="docs/dashboard", help="directory for the PNG files")
+    p.add_argument("--ikm-out", default="docs/ikm",
+                   help="directory for the survey, IKM report and staffing PNG files")
     args = p.parse_args(argv)
-    for path in capture(Path(args.out)):
+    for path in capture(Path(args.out)) + capture_ikm(Path(args.ikm_out)):
         print(path)
     return 0
 

@@ -252,7 +252,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "staffing_open": ("Buka", "Open"),
     "staffing_arrivals": ("Kedatangan/jam", "Arrivals/hour"),
     "staffing_service": ("Layanan rata-rata (menit)", "Mean service (minutes)"),
-    "staffing_abandon": ("Pergi sebelum dipanggil", "Left before called"),
+    "staffing_abandon": ("Tidak hadir saat dipanggil (riwayat)", "Gone when called (history)"),
     "staffing_sim": ("Simulasi: dipanggil dalam target", "Simulated: called within target"),
 }
 
