@@ -8,16 +8,21 @@ broker-config``, ``add-site`` and ``join``.
 """
 from __future__ import annotations
 
+import os
 import secrets
 import socket
+import sqlite3
 import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from broker.acl import DeviceSpec
 from broker.bus import free_port
 from server.central import provision
+from server.devtools.benchlib.site import site_toml
 from server.devtools.mosquitto import Mosquitto
 
 
@@ -171,7 +176,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 def lalopa(*args: str, **kw) -> subprocess.CompletedProcess:
     """Run one ``lalopa`` command as an operator would; raises with its stderr on failure."""
-    import sys
     done = subprocess.run([sys.executable, "-m", "broker.cli", *args], capture_output=True, text=True,
                           timeout=60, cwd=REPO, **kw)
     if done.returncode != 0:
@@ -185,8 +189,6 @@ class CitySite:
 
     def __init__(self, directory: Path, site: str, central: CentralBroker, dsn: str,
                  name: str | None = None, env: dict | None = None):
-        import os
-        from server.devtools.benchlib.site import site_toml
         self.dir, self.site, self.central = Path(directory), site, central
         self.dir.mkdir(parents=True, exist_ok=True)
         self.env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
@@ -231,7 +233,6 @@ class CitySite:
         return self
 
     def _spawn(self, name: str, *args: str) -> None:
-        import sys
         log = open(self.dir / f"{name}.log", "ab")
         self.procs[name] = subprocess.Popen([sys.executable, "-m", "broker.cli", *args], cwd=REPO,
                                             env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -243,9 +244,8 @@ class CitySite:
         return Api(f"http://127.0.0.1:{self.http_port}", self.tokens["kiosk"], self.tokens["panel"])
 
     def wait_http(self, timeout: float = 30.0) -> None:
-        import time
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.procs["server"].poll() is None:
             try:
                 with socket.create_connection(("127.0.0.1", self.http_port), timeout=0.2):
                     return
@@ -254,7 +254,6 @@ class CitySite:
         raise TimeoutError(f"{self.site}: server did not listen: {(self.dir / 'server.log').read_text()[-1500:]}")
 
     def head(self) -> int:
-        import sqlite3
         conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
         try:
             return conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
