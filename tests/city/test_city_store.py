@@ -89,3 +89,25 @@ def test_live_view_names_offline_devices_and_printers(pg_dsn):
     assert site["devices_offline"] == ["button/box-04"]
     assert site["printers"] == ["kiosk-1: paper_out"]
     assert {a["kind"] for a in live["alerts"]} == {"device", "printer"}
+
+
+def test_reports_export_like_the_site_reports(pg_dsn):
+    """GIVEN a day stored for a site whose name starts like a formula WHEN the report is read
+    as JSON, CSV and XLSX THEN the figures agree, the name is inert text, and a bad period is a
+    400 in Indonesian and English."""
+    from server.central.web import create_app
+    store = Store(pg_dsn)
+    store.add_site("pkm-a", "=HYPERLINK(\"x\")", clusters={"A": "dewasa-lansia"}, now_ms=T0)
+    store.ingest([batch(log_of_a_morning())], T0)
+    store.close()
+    client = create_app(pg_dsn).test_client()
+    q = f"from={DAY}&to={DAY}&by=site"
+    rep = client.get(f"/api/city/report?{q}").get_json()
+    assert (rep["total"]["issued"], rep["total"]["served"], rep["rows"][0]["mean_wait_s"]) == (2, 1, 600.0)
+    csv_text = client.get(f"/reports/export.csv?{q}").get_data(as_text=True)
+    assert "'=HYPERLINK" in csv_text and "\npkm-a," in csv_text
+    xlsx = client.get(f"/reports/export.xlsx?{q}")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    assert client.get(f"/reports?{q}").status_code == 200
+    bad = client.get("/api/city/report?from=2026-13-01")
+    assert bad.status_code == 400 and "Periode" in bad.get_json()["error"]["message_id"]
