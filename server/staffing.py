@@ -18,8 +18,10 @@ The steps, for every weekday and opening hour:
 4. **Check by simulation** (:func:`simulate_day`): the whole opening day of
    that weekday is simulated with its measured hourly rates, so a morning
    peak's queue carries into the next hour as it does at the counter. Hour by
-   hour, the fewest counters (starting one below the model's) whose
-   simulated service level meets the target is the advice.
+   hour, in order, an hour whose residents are not called in time gets one
+   more counter until they are. The model's count is the floor: a simulated
+   day that starts an hour with an emptier hall than the load keeps it could
+   get by with fewer for a while, which is luck, not a plan.
 
 With too little history (fewer than :data:`MIN_DAYS` days of that weekday,
 or fewer than :data:`MIN_SERVED` served tickets in all) the advice says so
@@ -256,8 +258,9 @@ class Cell:
     erlang_c: int | None = None
     erlang_a: int | None = None
     advised: int | None = None
-    simulated: float | None = None          # share called within target with the advice
-    simulated_fewer: float | None = None    # ... with one counter fewer
+    simulated: float | None = None          # share called within target with the advice (the day)
+    fewer_level: float | None = None        # ... with one counter fewer in this hour
+    fewer_basis: str | None = None          # "day" (simulated day) or "model" (Erlang-A steady state)
     thin: bool = True
     _services: list = field(default_factory=list, repr=False)
 
@@ -364,8 +367,19 @@ def _advise_weekday(row: list[Cell], site_service, n_services, target, share, si
     for h, c in enumerate(row):
         c.advised = counters[h] if h in busy_hours else 0
         c.simulated = levels[h]
-        if h in busy_hours and counters[h] > 1:
-            c.simulated_fewer = sim(counters[:h] + [counters[h] - 1] + counters[h + 1:])[h]
+        if h not in busy_hours or counters[h] <= 1:
+            continue
+        fewer = counters[h] - 1
+        if counters[h] > c.erlang_a:   # raised by the day: one fewer is what the day missed
+            c.fewer_level, c.fewer_basis = sim(counters[:h] + [fewer] + counters[h + 1:])[h], "day"
+        else:
+            # The model's own count. One fewer misses in the model's steady state
+            # (exact). The simulated day may still get by with one fewer for an
+            # hour after a quiet one (the hall starts emptier than the load keeps
+            # it), which is luck, not a plan.
+            r = rates[h]
+            c.fewer_level = service_level_a(fewer, r.lam, r.mu, r.theta, target) if fewer else 0.0
+            c.fewer_basis = "model"
 
 
 def open_counters(conn, site, day: str, now_ms: int) -> dict[int, float]:

@@ -28,33 +28,33 @@ def history(svc):
 
 def test_advice_meets_the_target_in_simulation_and_one_fewer_misses(svc):
     """GIVEN eight weeks of Mondays and Fridays with known rates (mean service 8 min, residents
-    give up after 45 min on average) WHEN advised THEN in the simulated day every open hour meets
-    90 % called within 30 min and one counter fewer in that hour misses it (and so does the
-    Erlang-A model where the advice is the model's count); a fresh simulation (another seed,
-    more days) meets the target to one percentage point; and the advice is within one counter
-    of the oracle's Erlang-C count."""
+    give up after 45 min on average, nine counters open) WHEN advised THEN every open hour meets
+    90 % called within 30 min in the simulated day, and in a fresh simulation (another seed,
+    60 days) to one percentage point; one counter fewer in that hour misses it: in the simulated
+    day where the day raised the count, else in the Erlang-A steady state."""
     write_history(svc, weeks=8, pattern={"mon": MONDAY, "fri": FRIDAY}, service_min=8.0,
                   patience_min=45.0, counters=9, end=TODAY)
     plan = _advise(svc)
     share, target = plan["share"], plan["target_min"]
+    raised = 0
     for wd in ("mon", "fri"):
         row = plan["weekdays"][wd]
         assert row and not any(c.thin for c in row)
         rates = [staffing.HourRates(c.lam_per_hour / 60, 1 / c.service_min, c.theta_per_hour / 60)
                  for c in row]
         advised = [c.advised for c in row]
-        warm = row[0].erlang_a
-        fresh = staffing.simulate_day(rates, advised, target, 60, 99, warm)
+        fresh = staffing.simulate_day(rates, advised, target, 60, 99, warm=row[0].erlang_a)
         for h, c in enumerate(row):
-            assert c.simulated >= share > c.simulated_fewer, (wd, c.hour)
-            # a fresh simulation has its own sampling noise: within one percentage point
+            assert c.simulated >= share > c.fewer_level, (wd, c.hour)
             assert fresh[h] >= share - 0.01, (wd, c.hour, fresh[h])
-            if c.advised == c.erlang_a:   # the model's count: the model says one fewer misses too
-                r = rates[h]
+            r = rates[h]
+            if c.advised > c.erlang_a:
+                raised += 1
+                assert c.fewer_basis == "day"
+            else:
+                assert c.fewer_basis == "model"
                 assert staffing.service_level_a(c.advised - 1, r.lam, r.mu, r.theta, target) < share
-            oracle = ErlangC(transactions=c.lam_per_hour, aht=c.service_min, asa=target,
-                             interval=60).required_positions(service_level=share)["positions"]
-            assert abs(c.advised - oracle) <= 1, (wd, c.hour, c.advised, oracle)
+    assert raised >= 1   # the Monday peak's queue carries into the next hour
 
 
 def test_advice_agrees_with_an_independent_erlang_c_within_one(history):
