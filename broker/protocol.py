@@ -867,6 +867,53 @@ class CityResend(Message):
                    site=_match(_req(d, "site", str, w), SITE_RE, "site", w), from_seq=lo, to_seq=hi)
 
 
+#: The survey's elements (unsur U1..U9 of PermenPANRB 14/2017; server/ikm.py ELEMENTS).
+IKM_ELEMENTS = 9
+#: Days of survey figures the uplink keeps sending (a late answer still counts for its day).
+CITY_IKM_DAYS = 7
+
+
+@dataclass(frozen=True)
+class IkmSums(Message):
+    """One service's survey answers on one day: how many, and each element's sum."""
+
+    service: str
+    n: int
+    sums: tuple[int, ...]
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "IkmSums":
+        w = "city_ikm.services[]"
+        n = _bounded(_req(d, "n", int, w), 1, 10**6, "n", w)
+        sums = tuple(_bounded(_typed(v, "sums[]", int, w), n, 4 * n, "sums[]", w)
+                     for v in _list(d, "sums", IKM_ELEMENTS, w))
+        if len(sums) != IKM_ELEMENTS:
+            raise ProtocolError(f"{w}: field 'sums' must hold {IKM_ELEMENTS} element sums")
+        return cls(service=_text(_req(d, "service", str, w), 8, "service", w), n=n, sums=sums)
+
+
+@dataclass(frozen=True)
+class CityIkm(Message):
+    """A site's survey figures of one day, site -> centre: the whole day each time.
+
+    Figures, not rows: each message replaces the centre's copy of that day, so
+    sending it again changes nothing. The uplink sends every day of the last
+    CITY_IKM_DAYS that has answers once a minute and at once after a new answer."""
+
+    MAX_BYTES: ClassVar[int] = 8 * 1024
+    site: str
+    day: str
+    services: tuple[IkmSums, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CityIkm":
+        w = "city_ikm"
+        return cls(site=_match(_req(d, "site", str, w), SITE_RE, "site", w),
+                   day=_match(_req(d, "day", str, w), DAY_RE, "day", w),
+                   services=tuple(IkmSums.from_dict(_typed(x, "services[]", dict, w))
+                                  for x in _list(d, "services", 26, w)))
+
+
 CITY_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("city batch", "city/batch", CityBatch,
               "the site's uplink (lalopa central uplink)", "the centre (lalopa central serve)", 1, False,
@@ -878,6 +925,10 @@ CITY_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("city resend", "city/control/resend", CityResend,
               "the centre", "the site's uplink", 1, False,
               "a gap the centre saw; the uplink sends that range again"),
+    TopicSpec("city ikm", "city/ikm", CityIkm,
+              "the site's uplink (lalopa central uplink)", "the centre (lalopa central serve)", 1, False,
+              f"a day's whole survey figures, replacing the centre's copy; the last {CITY_IKM_DAYS} "
+              "days are sent again every minute"),
 )
 TOPICS = TOPICS + CITY_TOPICS
 
@@ -894,6 +945,8 @@ def city_samples() -> dict[str, Message]:
         "city ack": CityAck(site="pkm-sukajadi", seq=4121, at_ms=1795402867450),
         "city resend": CityResend(id="gap-pkm-sukajadi-4100", site="pkm-sukajadi",
                                   from_seq=4100, to_seq=4119),
+        "city ikm": CityIkm(site="pkm-sukajadi", day="2026-11-23", services=(
+            IkmSums(service="A", n=12, sums=(41, 39, 44, 40, 45, 43, 38, 46, 42)),)),
     }
 
 

@@ -21,7 +21,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from broker.protocol import (CITY_LINK_ONLINE, CITY_LIVE_PATTERNS, ROOT, CityAck, CityBatch,
-                             CityResend, CounterState, Presence, PrinterStatus, ProtocolError,
+                             CityIkm, CityResend, CounterState, Presence, PrinterStatus, ProtocolError,
                              QueueSummary, city_filter, city_topic, decode, encode, site_of)
 from server.central.store import Store, utc_ms
 
@@ -80,7 +80,7 @@ class Centre:
             log.error("central broker refused the centre: %s", reason_code)
             return
         opts = SubscribeOptions(qos=1)
-        filters = [city_filter("batch"), city_filter("link")]
+        filters = [city_filter("batch"), city_filter("ikm"), city_filter("link")]
         filters += [f"{ROOT}/+/{p}" for p in CITY_LIVE_PATTERNS]
         client.subscribe([(f, opts) for f in filters])
         self.connected.set()
@@ -106,7 +106,7 @@ class Centre:
             except queue.Empty:
                 break
         now = utc_ms()
-        batches, live, links, reack = [], [], [], False
+        batches, ikm, live, links, reack = [], [], [], [], False
         for topic, payload, _retain in items:
             if not topic:
                 reack = True
@@ -119,6 +119,11 @@ class Centre:
                     if batch.site != site:
                         raise ProtocolError(f"batch names site {batch.site!r} on {site!r}'s topic")
                     batches.append(batch)
+                elif rest == "city/ikm":
+                    report = decode(CityIkm, payload)
+                    if report.site != site:
+                        raise ProtocolError(f"survey figures name site {report.site!r} on {site!r}'s topic")
+                    ikm.append(report)
                 elif rest == "city/link":
                     links.append((site, payload == CITY_LINK_ONLINE))
                 elif site:
@@ -133,6 +138,8 @@ class Centre:
             self.store.set_link(site, online, now)
         if live:
             self.store.set_live(live, now)
+        if ikm:
+            self.store.set_ikm(ikm, now)
         if batches:
             progress = self.store.ingest(batches, now)
             self.stats["batches"] += len(batches)

@@ -44,7 +44,7 @@ def check_site(site: str) -> str:
 def site_rules(site: str) -> list[tuple[str, str]]:
     """What a site's credential may do on the central broker: its own prefix only."""
     base = Topics(check_site(site)).base
-    writes = [city_topic(site, "batch"), city_topic(site, "link")]
+    writes = [city_topic(site, "batch"), city_topic(site, "ikm"), city_topic(site, "link")]
     writes += [f"{base}/{p}" for p in CITY_LIVE_PATTERNS]
     return [("write", t) for t in writes] + [("read", city_topic(site, "control/#"))]
 
@@ -159,6 +159,7 @@ def render_bridge(*, site: str, host: str, port: int, password: str, cafile: str
     if insecure:
         lines.append("bridge_insecure true")
     lines.append(f"topic {base}/city/batch out 1")
+    lines.append(f"topic {base}/city/ikm out 1")
     lines += [f"topic {base}/{p} out 1" for p in CITY_LIVE_PATTERNS]
     lines.append(f"topic {base}/city/control/# in 1")
     return "\n".join(lines) + "\n"

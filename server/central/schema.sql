@@ -105,3 +105,14 @@ CREATE TABLE IF NOT EXISTS live (
     at_ms   BIGINT NOT NULL,
     PRIMARY KEY (site, topic)
 );
+
+-- Each site's survey figures (IKM) per day and service, as the site sends them:
+-- a day's rows are replaced whole, so a repeat changes nothing.
+CREATE TABLE IF NOT EXISTS ikm_daily (
+    site    TEXT    NOT NULL,
+    day     DATE    NOT NULL,
+    service TEXT    NOT NULL,
+    n       INTEGER NOT NULL,
+    sums    INTEGER[] NOT NULL,      -- U1..U9, each the sum of that element's answers
+    PRIMARY KEY (site, day, service)
+);

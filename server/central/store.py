@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.rows import dict_row
 
-from broker.protocol import CityBatch, CityEvent
+from broker.protocol import CityBatch, CityEvent, CityIkm
 from server.replay import apply_event
 
 SCHEMA = Path(__file__).with_name("schema.sql")
@@ -141,6 +141,17 @@ class Store:
                         "INSERT INTO live (site, topic, payload, at_ms) VALUES (%s, %s, %s, %s)"
                         " ON CONFLICT (site, topic) DO UPDATE SET payload = EXCLUDED.payload,"
                         " at_ms = EXCLUDED.at_ms", (site, topic, json.dumps(payload), now_ms))
+
+    def set_ikm(self, reports: list[CityIkm], now_ms: int) -> None:
+        """Replace each reported (site, day) of survey figures with the site's own."""
+        with self.conn.transaction():
+            for r in reports:
+                self._ensure_site(r.site, now_ms)
+                self.conn.execute("DELETE FROM ikm_daily WHERE site = %s AND day = %s", (r.site, r.day))
+                for x in r.services:
+                    self.conn.execute("INSERT INTO ikm_daily (site, day, service, n, sums)"
+                                      " VALUES (%s, %s, %s, %s, %s)", (r.site, r.day, x.service, x.n,
+                                                                       list(x.sums)))
 
     # -- ingest -------------------------------------------------------------
 

@@ -15,6 +15,10 @@ broker lost its queue in a power cut, a batch was dropped), it sends again
 from the ack after :data:`RESEND_AFTER_S`; the centre stores each seq once,
 so sending twice is harmless. The centre's :class:`CityResend` asks for a
 range at once.
+
+The site's survey answers (IKM) cross as figures, not rows: per day and
+service, the count and each element's sum (:class:`CityIkm`), the whole day
+each time, sent after a new answer and again every minute.
 """
 from __future__ import annotations
 
@@ -23,11 +27,13 @@ import logging
 import sqlite3
 import threading
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 from broker.bus import BusClient, Incoming
-from broker.protocol import (CITY_BATCH_MAX, CITY_LINK_ONLINE, CityAck, CityBatch, CityEvent,
-                             CityResend, ProtocolError, city_topic, decode)
+from broker.protocol import (CITY_BATCH_MAX, CITY_IKM_DAYS, CITY_LINK_ONLINE, IKM_ELEMENTS, CityAck,
+                             CityBatch, CityEvent, CityIkm, CityResend, IkmSums, ProtocolError,
+                             city_topic, decode)
 
 log = logging.getLogger(__name__)
 #: Events sent past the last ack, at most. Below the bridge's queue (1000
@@ -37,6 +43,11 @@ WINDOW = 600
 RESEND_AFTER_S = 8.0
 #: How often the log is read for new rows: the city view's delay is about this plus the bridge.
 POLL_S = 0.1
+#: Survey figures of the last days are sent again this often (a lost message is made good).
+IKM_EVERY_S = 60.0
+IKM_SUMS = ", ".join(f"SUM(u{i})" for i in range(1, IKM_ELEMENTS + 1))
+IKM_SQL = (f"SELECT service_day, service, COUNT(*), {IKM_SUMS} FROM ikm_responses"
+           " WHERE service_day >= ? GROUP BY service_day, service ORDER BY service_day, service")
 EVENT_SQL = ("SELECT e.id, e.service_day, e.kind, e.at_ms, e.ticket_id, e.service, e.counter,"
              " e.user_id, e.detail, t.number, t.prefix FROM events e"
              " LEFT JOIN tickets t ON t.id = e.ticket_id WHERE e.id >= ? AND e.id <= ? ORDER BY e.id")
@@ -75,7 +86,9 @@ class Uplink:
         self._ack_moved = time.monotonic()
         self._answered: set[str] = set()
         self._resend: list[tuple[int, int]] = []
-        self.stats = {"batches": 0, "events": 0, "resent": 0}
+        self.stats = {"batches": 0, "events": 0, "resent": 0, "ikm": 0}
+        self._ikm_seen: int | None = None
+        self._ikm_sent_at = float("-inf")
         bus.subscribe(city_topic(self.site, "control/ack"), self._on_ack)
         bus.subscribe(city_topic(self.site, "control/resend"), self._on_resend)
         bus.subscribe(city_topic(self.site, "link"), self._on_link)
@@ -136,9 +149,31 @@ class Uplink:
             last = events[-1].seq
         return last
 
+    def send_ikm(self, force: bool = False) -> int:
+        """Send the survey figures of the last days after a new answer, or when due; returns days sent."""
+        newest, last_day = self.conn.execute("SELECT MAX(id), MAX(service_day) FROM ikm_responses").fetchone()
+        due = force or time.monotonic() - self._ikm_sent_at >= IKM_EVERY_S
+        if newest is None or (newest == self._ikm_seen and not due):
+            self.conn.commit()
+            return 0
+        since = (date.fromisoformat(last_day) - timedelta(days=CITY_IKM_DAYS - 1)).isoformat()
+        days: dict[str, list[IkmSums]] = {}
+        for day, service, n, *sums in self.conn.execute(IKM_SQL, (since,)):
+            days.setdefault(day, []).append(IkmSums(service=service, n=n, sums=tuple(sums)))
+        self.conn.commit()
+        for day, services in days.items():
+            self.bus.publish_message(city_topic(self.site, "ikm"),
+                                     CityIkm(site=self.site, day=day, services=tuple(services)), qos=1)
+        self._ikm_seen, self._ikm_sent_at = newest, time.monotonic()
+        self.stats["ikm"] += len(days)
+        return len(days)
+
     def step(self) -> int:
         """Send what the window allows; returns how many events were handed to the broker."""
-        if self.acked is None or not self.bus.connected.is_set():
+        if not self.bus.connected.is_set():
+            return 0
+        self.send_ikm()
+        if self.acked is None:
             return 0
         head = self.head()
         before = self.stats["events"]

@@ -11,6 +11,7 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from server.central.store import CLUSTERS, DEFAULT_CLUSTER, Store
+from server.ikm import index
 
 #: A hole in a site's log is an alert once it has been open this long (the
 #: centre asks the site again meanwhile).
@@ -38,6 +39,21 @@ def figures(row: dict) -> dict:
     return out
 
 
+def ikm_figure(n: int, sums) -> float | None:
+    """The index of pooled answers: each element's mean is its summed sums over all answers."""
+    if not n:
+        return None
+    return round(index([s / n for s in sums]), 2)
+
+
+def _pool(rows) -> tuple[int, list[int]]:
+    n, sums = 0, None
+    for r in rows:
+        n += r["n"]
+        sums = list(r["sums"]) if sums is None else [a + b for a, b in zip(sums, r["sums"])]
+    return n, sums or []
+
+
 def live(store: Store, now_ms: int) -> dict:
     """Every site's state now, the city's totals today, and the alerts."""
     conn = store.conn
@@ -57,6 +73,11 @@ def live(store: Store, now_ms: int) -> dict:
     counters: dict[str, dict[str, int]] = {}
     for r in conn.execute("SELECT site, status, COUNT(*) AS n FROM counters GROUP BY site, status"):
         counters.setdefault(r["site"], {})[r["status"]] = r["n"]
+    ikm_rows: dict[str, list] = {}
+    for r in conn.execute("SELECT site, day, n, sums FROM ikm_daily WHERE day = ANY(%s)",
+                          (sorted(set(today.values())),)):
+        if today.get(r["site"]) == r["day"]:
+            ikm_rows.setdefault(r["site"], []).append(r)
     devices: dict[str, list[str]] = {}
     printers: dict[str, list[str]] = {}
     for r in conn.execute("SELECT site, topic, payload FROM live"):
@@ -82,10 +103,12 @@ def live(store: Store, now_ms: int) -> dict:
                "counters_open": c.get("open", 0), "counters_paused": c.get("paused", 0),
                "counters_total": sum(c.values()), "devices_offline": sorted(devices.get(site, [])),
                "printers": sorted(printers.get(site, [])), "target_wait_s": s["target_wait_s"],
-               "ikm": None, "today": f}
+               "ikm": ikm_figure(*_pool(ikm_rows.get(site, []))),
+               "ikm_n": _pool(ikm_rows.get(site, []))[0], "today": f}
         rows.append(row)
         alerts += _alerts(row, s, now_ms)
     totals = figures({k: sum(daily.get(s["site"], {}).get(k, 0) for s in sites) for k in SUM_COLUMNS})
+    totals["ikm"] = ikm_figure(*_pool([r for rows_ in ikm_rows.values() for r in rows_]))
     return {"now_ms": now_ms, "sites": rows, "alerts": alerts, "today": totals,
             "waiting_now": sum(r["waiting_now"] for r in rows),
             "sites_offline": sum(1 for r in rows if r["link"] == "offline")}
@@ -135,21 +158,30 @@ def report(store: Store, start: date, end: date, by: str = "site") -> dict:
     total = store.conn.execute(
         f"SELECT COUNT(DISTINCT site) AS sites, {sums} FROM daily d WHERE day BETWEEN %s AND %s",
         (start, end)).fetchone()
+    surveys: dict[str, list] = {}
+    for r in store.conn.execute(
+            f"SELECT {key} AS key, d.n, d.sums FROM ikm_daily d"
+            " LEFT JOIN site_services ss ON ss.site = d.site AND ss.prefix = d.service"
+            " WHERE d.day BETWEEN %s AND %s", (start, end)):
+        surveys.setdefault(r["key"], []).append(r)
     store.conn.commit()
     out = []
     for r in rows:
         name = r["site_name"] if by == "site" else CLUSTERS.get(r["key"], (r["key"], r["key"]))[0] \
             if by == "cluster" else r["key"]
-        out.append({"key": r["key"], "name": name, "sites": r["sites"], "days": r["days"], **figures(r)})
+        n, pooled = _pool(surveys.get(r["key"], []))
+        out.append({"key": r["key"], "name": name, "sites": r["sites"], "days": r["days"], **figures(r),
+                    "ikm": ikm_figure(n, pooled), "ikm_n": n})
+    n, pooled = _pool([x for rows_ in surveys.values() for x in rows_])
     return {"from": start.isoformat(), "to": end.isoformat(), "by": by, "rows": out,
-            "total": {"sites": total["sites"], **figures(total)}}
+            "total": {"sites": total["sites"], **figures(total), "ikm": ikm_figure(n, pooled), "ikm_n": n}}
 
 
 def report_rows(rep: dict) -> list[dict]:
     """Flat rows for CSV and XLSX: one per group, then the total."""
     cols = ("key", "name", "sites", "issued", "served", "no_show", "cancelled", "waiting",
             "mean_wait_s", "within_target", "wait_15", "wait_30", "wait_60", "wait_more",
-            "mean_service_s")
+            "mean_service_s", "ikm", "ikm_n")
     rows = [{c: r.get(c) for c in cols} for r in rep["rows"]]
     rows.append({c: rep["total"].get(c) for c in cols} | {"key": "TOTAL", "name": "Total kota / city"})
     return rows

@@ -2,14 +2,15 @@
 
 Builds a throw-away centre: a PostgreSQL database made for the run (dropped
 after), twelve puskesmas whose recorded mornings are stored through the real
-ingest (``Store.ingest`` of the batches the uplink would send), one site's
-link down, one device offline, one printer out of paper; then captures the
+ingest (``Store.ingest`` of the batches the uplink would send) with their
+survey figures, one site's link down, one device offline, one printer out of paper; then captures the
 live dashboard and the reports by site and by cluster in headless Chromium.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import secrets
 import sqlite3
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-from broker.protocol import CITY_BATCH_MAX, CityBatch
+from broker.protocol import CITY_BATCH_MAX, IKM_ELEMENTS, CityBatch, CityIkm, IkmSums
 from server.central.store import Store
 from server.central.uplink import EVENT_SQL, to_event
 from server.central.web import create_app
@@ -53,6 +54,13 @@ def fill(store: Store, work: Path) -> None:
             store.ingest([CityBatch(site=site, first=events[0].seq, head=len(rows), sent_ms=now_ms,
                                     events=events)], now_ms)
         store.set_link(site, i != 5, now_ms - (25 * 60_000 if i == 5 else 0))
+        # The morning's survey answers, as the uplink sends them (figures per service).
+        rng = random.Random(i)
+        surveys = []
+        for service, n in (("A", 18 + i), ("B", 6 + i // 2)):
+            surveys.append(IkmSums(service=service, n=n,
+                                   sums=tuple(round(n * rng.uniform(2.9, 3.7)) for _ in range(IKM_ELEMENTS))))
+        store.set_ikm([CityIkm(site=site, day=now.date().isoformat(), services=tuple(surveys))], now_ms)
         live = [(site, "presence/server/server-1", {"role": "server", "device": "server-1", "status": "online"})]
         if i == 3:
             live.append((site, "presence/button/box-04", {"role": "button", "device": "box-04",
