@@ -95,12 +95,24 @@ def ticket_by_token(conn, token) -> dict | None:
     return dict(row) if row else None
 
 
+_TYPED_NUMBER = re.compile(r"^([A-Z])\s*-?\s*(\d{1,4})$")
+
+
+def normalise_number(typed) -> str | None:
+    """A ticket number as a resident types it ("a23", "A 023", "A-023") in the printed
+    form ("A-023"), or None when it cannot be one."""
+    m = _TYPED_NUMBER.match(typed.strip().upper()) if isinstance(typed, str) else None
+    number = f"{m.group(1)}-{int(m.group(2)):03d}" if m else None
+    return number if number and TICKET_RE.match(number) else None
+
+
 def ticket_by_number(conn, number, day: str) -> dict | None:
     """Today's ticket with this number (numbers restart every day)."""
-    if not isinstance(number, str) or not TICKET_RE.match(number.strip().upper()):
+    number = normalise_number(number)
+    if number is None:
         return None
     row = conn.execute("SELECT * FROM tickets WHERE service_day = ? AND number = ?",
-                       (day, number.strip().upper())).fetchone()
+                       (day, number)).fetchone()
     return dict(row) if row else None
 
 

@@ -90,3 +90,10 @@ def test_smiley_vote_is_stored_once_and_linked_to_the_counters_last_service(svc,
         survey.record_vote(svc, vote_id="v-2", counter=2, score=5, device="box-02")
     rows = [dict(r) for r in svc.db.read().execute("SELECT counter, service, score FROM smiley_votes")]
     assert rows == [{"counter": 2, "service": "C", "score": 4}]
+
+
+def test_typed_numbers_are_read_as_printed():
+    """GIVEN numbers as residents type them WHEN normalised THEN the printed form, or None."""
+    assert [survey.normalise_number(x) for x in ("a23", "A 023", " A-023 ", "c-1000")] == \
+        ["A-023", "A-023", "A-023", "C-1000"]
+    assert [survey.normalise_number(x) for x in ("AB-1", "A-", "", "A12345", None, 7)] == [None] * 6
