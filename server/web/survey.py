@@ -14,6 +14,8 @@ Indonesian and English and keeps the answers on the form.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 
 from flask import Blueprint, current_app, jsonify, render_template, request
@@ -36,12 +38,31 @@ def _today() -> str:
     return local_date(svc.clock.epoch_ms(), svc.site.tz).isoformat()
 
 
+def _signature(submission_id: str) -> str:
+    """The form's proof that this server handed it out.
+
+    The survey forms are public (no session, so no session CSRF token): a page
+    elsewhere could post answers for today's numbers blind. It cannot read a
+    form of ours across origins, so a submission id signed with the server's
+    key shows the answers came through a form this server served."""
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, submission_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _signed(form) -> bool:
+    sub, sig = form.get("submission_id") or "", form.get("form_sig") or ""
+    return bool(sub) and hmac.compare_digest(_signature(sub), sig)
+
+
 def _render(status: int = 200, **ctx):
     svc = _svc()
     ctx.setdefault("answers", {})
     ctx.setdefault("comment", "")
     ctx.setdefault("error", None)
-    ctx.setdefault("submission_id", "f-" + secrets.token_hex(12))
+    if not ctx.get("submission_id"):
+        ctx["submission_id"] = "f-" + secrets.token_hex(12)
+    ctx["form_sig"] = _signature(ctx["submission_id"] or "")
     return render_template("survey.html", elements=ikm.ELEMENTS, scale=ikm.SCALE,
                            facility=svc.site.facility, comment_max=texts.SURVEY_COMMENT.max_len,
                            exit_reset_s=EXIT_RESET_S, **ctx), status
@@ -57,6 +78,9 @@ def _submit_form(ticket: dict, channel: str, **ctx):
     form = request.form
     answers = {c: form.get(c) for c in ikm.CODES}
     try:
+        if not _signed(form):
+            raise survey.BadSurvey("The form did not come from this server; open the survey again.",
+                                   "Formulir tidak berasal dari server ini; buka survei sekali lagi.")
         survey.submit(_svc(), ticket_id=ticket["id"], submission_id=form.get("submission_id"),
                       answers=answers, comment=form.get("comment"), channel=channel)
     except errors.QueueError as exc:
@@ -64,8 +88,8 @@ def _submit_form(ticket: dict, channel: str, **ctx):
             return _render(exc.status, stage="thanks", channel=channel, **ctx)
         return _render(exc.status, stage="form", ticket=ticket, channel=channel,
                        service=_service_name(ticket["service"]), answers=answers,
-                       comment=form.get("comment") or "", submission_id=form.get("submission_id"),
-                       error=exc, **ctx)
+                       comment=form.get("comment") or "", error=exc,
+                       submission_id=form.get("submission_id") if _signed(form) else None, **ctx)
     return _render(200, stage="thanks", channel=channel, **ctx)
 
 

@@ -116,3 +116,17 @@ def test_device_api_refuses_malformed_and_repeated(site, svc, serve):
     err = bad.json()["error"]
     assert bad.status_code == 400 and err["message_id"] and err["message_en"]
     assert len(_rows(svc)) == 1
+
+
+def test_a_form_not_served_by_this_server_is_refused(site, svc, serve):
+    """GIVEN a served ticket WHEN answers are posted without (or with a forged) form signature, as
+    a page elsewhere could post them blind THEN 400 with the reason, and nothing is stored."""
+    import requests
+    ticket = serve()
+    form = {"submission_id": "f-forged", **{c: "4" for c in ikm.CODES}}
+    for extra in ({}, {"form_sig": "0" * 32}):
+        r = requests.post(f"{site}/t/{ticket['token']}/survei", data={**form, **extra}, timeout=5)
+        assert r.status_code == 400 and "tidak berasal dari server ini" in r.text
+        r = requests.post(f"{site}/survei", data={**form, **extra, "nomor": ticket["number"]}, timeout=5)
+        assert r.status_code == 400
+    assert _rows(svc) == []
