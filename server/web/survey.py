@@ -52,7 +52,8 @@ def _signature(submission_id: str) -> str:
 
 def _signed(form) -> bool:
     sub, sig = form.get("submission_id") or "", form.get("form_sig") or ""
-    return bool(sub) and hmac.compare_digest(_signature(sub), sig)
+    # bytes: compare_digest refuses str with non-ASCII characters (a hostile form has them)
+    return bool(sub) and hmac.compare_digest(_signature(sub).encode(), sig.encode("utf-8", "replace"))
 
 
 def _render(status: int = 200, **ctx):
