@@ -383,7 +383,8 @@ def _advise_weekday(row: list[Cell], site_service, n_services, target, share, si
 
 
 def open_counters(conn, site, day: str, now_ms: int) -> dict[int, float]:
-    """Counters actually open in each hour of ``day`` up to ``now_ms``: open counter-minutes / 60."""
+    """Counters actually open in each hour of ``day`` up to ``now_ms``: open counter-minutes
+    divided by the hour's minutes (those gone so far, for the current hour)."""
     tz = site.tz
     d = date.fromisoformat(day)
     out: dict[int, float] = {}
@@ -392,8 +393,10 @@ def open_counters(conn, site, day: str, now_ms: int) -> dict[int, float]:
     for h in range(24):
         lo = datetime.combine(d, time(h), tz).timestamp() * 1000
         hi = min(lo + 3_600_000, now_ms)
+        if hi <= lo:
+            break
         minutes = sum(max(0, min(hi, c if c is not None else now_ms) - max(lo, o))
                       for o, c in sessions) / 60000
-        if minutes:
-            out[h] = round(minutes / 60, 1)
+        if minutes:   # the hour so far, for the current hour
+            out[h] = round(minutes / ((hi - lo) / 60000), 1)
     return out

@@ -246,6 +246,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "staffing_thin": ("Riwayat terlalu sedikit untuk memberi saran (minimal {need} hari dengan kedatangan "
                       "pada jam itu).", "Too little history to advise (at least {need} days with arrivals "
                       "in that hour)."),
+    "staffing_thin_short": ("riwayat belum cukup", "too little history"),
     "staffing_today": ("Hari ini: saran dan loket yang benar-benar buka", "Today: advice and counters actually open"),
     "staffing_week": ("Rencana mingguan", "Weekly plan"),
     "staffing_advised": ("Saran", "Advised"),

@@ -105,3 +105,14 @@ def test_erlang_a_agrees_with_simulation_of_one_hour():
         sim = staffing.simulate_day(rates, [c] * 7, 30.0, days=40, seed=3)
         steady = sum(sim[2:]) / len(sim[2:])
         assert abs(staffing.service_level_a(c, 1.0, 1 / 8, 1 / 40, 30.0) - steady) < 0.02
+
+
+def test_counters_actually_open_per_hour(svc, serve, clock):
+    """GIVEN counter 1 open from 09:00 and counter 2 from 09:30 WHEN read at 10:15 THEN 09:00 had
+    1.5 counters open on average and the hour so far (10:00-10:15) 2.0."""
+    serve.act(1, "open")
+    clock.advance(30 * 60)
+    serve.act(2, "open")
+    clock.advance(45 * 60)
+    opened = staffing.open_counters(svc.db.read(), svc.site, "2026-11-23", svc.clock.epoch_ms())
+    assert opened == {9: 1.5, 10: 2.0}
