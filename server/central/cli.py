@@ -6,6 +6,7 @@ At the centre::
     lalopa central add-site --site pkm-sukajadi --name "Puskesmas Sukajadi" \\
         --cluster A=dewasa-lansia --cluster B=ibu-anak --dsn postgresql://lalopa@/lalopa
     lalopa central serve --dsn postgresql://lalopa@/lalopa --mqtt-password-file /etc/lalopa/central.password
+    lalopa central add-viewer --dsn postgresql://lalopa@/lalopa --name dinkes-kepala
 
 At a site (one command, with the password and CA the centre handed over)::
 
@@ -86,6 +87,11 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--password-out", help="write the site's password here (mode 0600) to hand over")
     a.add_argument("--centre", default="CENTRE-HOST:8883", help="how sites reach the centre (for the printed command)")
 
+    v = sub.add_parser("add-viewer", help="at the centre: a person who may open the city dashboard")
+    v.add_argument("--dsn", required=True)
+    v.add_argument("--name", required=True)
+    v.add_argument("--password-file", help="read the password from this file (default: generate one)")
+
     j = sub.add_parser("join", help="at a site: bridge the site's broker to the centre, add the uplink user")
     j.add_argument("--site", required=True)
     j.add_argument("--centre", required=True, metavar="HOST:PORT")
@@ -113,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     from server.central.store import CentralError
     try:
         return {"serve": _serve, "broker-config": _broker_config, "add-site": _add_site,
-                "join": _join, "uplink": _uplink}[args.cmd](args)
+                "add-viewer": _add_viewer, "join": _join, "uplink": _uplink}[args.cmd](args)
     except (ProvisionError, CentralError, AclError, AdminError, OSError, ValueError) as exc:
         print(f"lalopa central {args.cmd}: gagal / failed: {exc}", file=sys.stderr)
         return 1
@@ -194,6 +200,20 @@ def _add_site(args) -> int:
           "ca.crt to the site, then run there:")
     print(f"sudo lalopa central join --site {args.site} --centre {args.centre} "
           f"--password-file /etc/lalopa/city.password --ca /etc/lalopa/city-ca.crt")
+    return 0
+
+
+def _add_viewer(args) -> int:
+    from server.central.store import Store
+    from server.central.viewers import add_viewer
+    store = Store(args.dsn)
+    try:
+        password = add_viewer(store, args.name, _secret(args.password_file))
+    finally:
+        store.close()
+    print(f"viewer: {args.name.strip().lower()}")
+    if not args.password_file:
+        print(f"password: {password}")
     return 0
 
 

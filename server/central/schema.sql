@@ -116,3 +116,18 @@ CREATE TABLE IF NOT EXISTS ikm_daily (
     sums    INTEGER[] NOT NULL,      -- U1..U9, each the sum of that element's answers
     PRIMARY KEY (site, day, service)
 );
+
+-- People who may open the city dashboard ('lalopa central add-viewer').
+CREATE TABLE IF NOT EXISTS viewers (
+    name          TEXT PRIMARY KEY,
+    password_hash TEXT   NOT NULL,
+    created_ms    BIGINT NOT NULL
+);
+
+-- Failed log-ins, kept so the limits survive a restart of the centre.
+CREATE TABLE IF NOT EXISTS viewer_failures (
+    name  TEXT   NOT NULL,
+    ip    TEXT   NOT NULL,
+    at_ms BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS viewer_failures_at ON viewer_failures (at_ms);

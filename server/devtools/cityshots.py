@@ -24,6 +24,7 @@ import psycopg
 from broker.protocol import CITY_BATCH_MAX, IKM_ELEMENTS, CityBatch, CityIkm, IkmSums
 from server.central.store import Store
 from server.central.uplink import EVENT_SQL, to_event
+from server.central.viewers import add_viewer
 from server.central.web import create_app
 from server.devtools.benchlib.city import ADMIN_DSN, TZ, local_ms, recorded_day
 from server.devtools.devserver import ThreadedServer
@@ -83,6 +84,7 @@ def capture(out: Path) -> list[Path]:
         with tempfile.TemporaryDirectory() as tmp:
             store = Store(dsn)
             fill(store, Path(tmp))
+            password = add_viewer(store, "kepala-dinas")
             store.close()
             today = datetime.now(TZ).date()
             start = today - timedelta(days=6)
@@ -90,6 +92,11 @@ def capture(out: Path) -> list[Path]:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
                     page = browser.new_page(viewport={"width": 1600, "height": 1000})
+                    page.goto(f"{base}/login")
+                    page.fill("input[name=name]", "kepala-dinas")
+                    page.fill("input[name=password]", password)
+                    page.click("button")
+                    page.wait_for_load_state("networkidle")
                     page.goto(f"{base}/")
                     page.wait_for_selector("#sites tr")
                     shots.append(_shot(page, out / "city-live.png"))

@@ -6,6 +6,7 @@ uplink each, provisioned with ``lalopa central add-site`` / ``join``). The
 sites work through their HTTP API; one site's link is cut for a while and
 restored.
 """
+import base64
 import itertools
 import json
 import subprocess
@@ -62,6 +63,19 @@ def play(site: CitySite, n: int) -> list[tuple]:
     return refused
 
 
+VIEWER_PW = "sandi-kota-rahasia"
+
+
+def write(path, text):
+    path.write_text(text)
+    return path
+
+
+def viewer_get(url: str) -> urllib.request.Request:
+    token = base64.b64encode(f"kepala-dinas:{VIEWER_PW}".encode()).decode()
+    return urllib.request.Request(url, headers={"Authorization": f"Basic {token}"})
+
+
 def central_rows(dsn: str, sql: str, *args):
     with psycopg.connect(dsn) as conn:
         return conn.execute(sql, args).fetchall()
@@ -79,6 +93,9 @@ def test_a_city_keeps_every_event_once_through_a_cut_link(tmp_path, pg_dsn):
                       env={"LALOPA_KIOSK_RATE_PER_MIN": "0"}) for s in SITES]
     central.start()
     http = free_port()
+    subprocess.run([sys.executable, "-m", "broker.cli", "central", "add-viewer", "--dsn", pg_dsn,
+                    "--name", "kepala-dinas", "--password-file", str(write(tmp_path / "viewer", VIEWER_PW))],
+                   cwd=REPO, check=True, capture_output=True)
     (tmp_path / "central.password").write_text(central.central_password)
     log = open(tmp_path / "central.log", "ab")
     centre = subprocess.Popen([sys.executable, "-m", "broker.cli", "central", "serve", "--dsn", pg_dsn,
@@ -120,7 +137,7 @@ def test_a_city_keeps_every_event_once_through_a_cut_link(tmp_path, pg_dsn):
             assert (count, low, high) == (s.head(), 1, s.head())  # every event, once
 
         # The centre's figures equal each site's own statistics.
-        with urllib.request.urlopen(f"http://127.0.0.1:{http}/api/city/live", timeout=10) as resp:
+        with urllib.request.urlopen(viewer_get(f"http://127.0.0.1:{http}/api/city/live"), timeout=10) as resp:
             live = {row["site"]: row for row in json.loads(resp.read())["sites"]}
         for s in sites:
             conn = sqlite_connect(s.db)
@@ -128,7 +145,7 @@ def test_a_city_keeps_every_event_once_through_a_cut_link(tmp_path, pg_dsn):
             own = day_stats(conn, load_site(s.site_file), day)
             conn.close()
             url = f"http://127.0.0.1:{http}/api/city/report?from={day}&to={day}&by=service"
-            with urllib.request.urlopen(url, timeout=10) as resp:
+            with urllib.request.urlopen(viewer_get(url), timeout=10) as resp:
                 rows = {r["key"].split("/")[1]: r for r in json.loads(resp.read())["rows"]
                         if r["key"].startswith(s.site + "/")}
             for prefix, fig in own["services"].items():

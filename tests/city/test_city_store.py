@@ -95,12 +95,15 @@ def test_reports_export_like_the_site_reports(pg_dsn):
     """GIVEN a day stored for a site whose name starts like a formula WHEN the report is read
     as JSON, CSV and XLSX THEN the figures agree, the name is inert text, and a bad period is a
     400 in Indonesian and English."""
+    from server.central.viewers import add_viewer
     from server.central.web import create_app
     store = Store(pg_dsn)
     store.add_site("pkm-a", "=HYPERLINK(\"x\")", clusters={"A": "dewasa-lansia"}, now_ms=T0)
     store.ingest([batch(log_of_a_morning())], T0)
+    add_viewer(store, "kepala-dinas", "sandi-kota-rahasia")
     store.close()
     client = create_app(pg_dsn).test_client()
+    client.post("/login", data={"name": "kepala-dinas", "password": "sandi-kota-rahasia"})
     q = f"from={DAY}&to={DAY}&by=site"
     rep = client.get(f"/api/city/report?{q}").get_json()
     assert (rep["total"]["issued"], rep["total"]["served"], rep["rows"][0]["mean_wait_s"]) == (2, 1, 600.0)
@@ -111,3 +114,30 @@ def test_reports_export_like_the_site_reports(pg_dsn):
     assert client.get(f"/reports?{q}").status_code == 200
     bad = client.get("/api/city/report?from=2026-13-01")
     assert bad.status_code == 400 and "Periode" in bad.get_json()["error"]["message_id"]
+
+
+def test_the_dashboard_needs_a_viewer_and_limits_guessing(pg_dsn):
+    """GIVEN a viewer WHEN the dashboard is opened without logging in, with a wrong password, with
+    HTTP Basic, and after five wrong guesses THEN it redirects or answers 401 (ID+EN), lets the right
+    password in, and then refuses that name from that address with 429 before checking it."""
+    from server.central.viewers import add_viewer
+    from server.central.web import create_app
+    store = Store(pg_dsn)
+    add_viewer(store, "kepala-dinas", "sandi-kota-rahasia")
+    store.close()
+    client = create_app(pg_dsn).test_client()
+    assert client.get("/").status_code == 302
+    refused = client.get("/api/city/live")
+    assert refused.status_code == 401 and "masuk" in refused.get_json()["error"]["message_id"].lower()
+    assert client.post("/login", data={"name": "kepala-dinas", "password": "salah"}).status_code == 401
+    basic = {"Authorization": "Basic " + __import__("base64").b64encode(
+        b"kepala-dinas:sandi-kota-rahasia").decode()}
+    assert client.get("/api/city/live", headers=basic).status_code == 200
+    assert client.post("/login", data={"name": "kepala-dinas", "password": "sandi-kota-rahasia"}
+                       ).status_code == 302
+    assert client.get("/api/city/live").status_code == 200
+    other = create_app(pg_dsn).test_client()
+    for _ in range(4):
+        other.post("/login", data={"name": "kepala-dinas", "password": "salah"})
+    limited = other.post("/login", data={"name": "kepala-dinas", "password": "sandi-kota-rahasia"})
+    assert limited.status_code == 429 and b"Terlalu banyak" in limited.data
