@@ -27,8 +27,8 @@ import threading
 import time
 from pathlib import Path
 
-from broker.admin import DEFAULT_ACL, DEFAULT_PASSWD, AdminError, add_device
-from broker.acl import AclError, DeviceSpec
+from broker.admin import DEFAULT_ACL, DEFAULT_PASSWD, AdminError
+from broker.acl import AclError
 
 log = logging.getLogger("lalopa.central")
 CENTRAL_PASSWD = "/etc/mosquitto/lalopa-central.passwd"
@@ -232,8 +232,8 @@ def _join(args) -> int:
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)  # it holds the site's password
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
-    spec = DeviceSpec("server", "uplink", args.site)
-    uplink_pw = add_device(spec, Path(args.passwd_file), Path(args.acl_file))
+    uplink_pw = secrets.token_urlsafe(18)
+    provision.add_uplink(args.site, Path(args.passwd_file), Path(args.acl_file), uplink_pw)
     _write_secret(args.uplink_password_out, uplink_pw)
     print(f"wrote {target} (bridge to {args.centre}); uplink user 'uplink', password in "
           f"{args.uplink_password_out}")

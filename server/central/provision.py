@@ -96,6 +96,37 @@ def add_central_user(passwd_file: Path, acl_file: Path, password: str) -> None:
     _upsert_file(acl_file, CENTRAL_USER, central_acl_block())
 
 
+UPLINK_USER = "uplink"
+
+
+def uplink_rules(site: str) -> list[tuple[str, str]]:
+    """What the uplink may do on its own site's broker: send the log and survey figures, say
+    it is there, hear the centre and the bridge. Nothing else (it cannot call or issue)."""
+    base = Topics(check_site(site)).base
+    return [("write", city_topic(site, "batch")), ("write", city_topic(site, "ikm")),
+            ("write", f"{base}/presence/server/{UPLINK_USER}"),
+            ("read", city_topic(site, "control/#")), ("read", city_topic(site, "link"))]
+
+
+def add_uplink(site: str, passwd_file: Path, acl_file: Path, password: str) -> None:
+    """The uplink's user on the site's broker, with its own narrow ACL block.
+
+    The block carries the site broker's device marker, so ``lalopa broker
+    add-device`` keeps it as it is when it rewrites the file."""
+    from broker.acl import MARK as DEVICE_MARK
+    set_password(Path(passwd_file), UPLINK_USER, password)
+    block = "\n".join([f"{DEVICE_MARK} role=uplink site={site}", f"user {UPLINK_USER}"]
+                      + [f"topic {a} {t}" for a, t in uplink_rules(site)]) + "\n"
+    path = Path(acl_file)
+    text = path.read_text() if path.exists() else ""
+    parts = re.split(rf"(?m)^(?={re.escape(DEVICE_MARK)})", text)
+    kept = [p.rstrip("\n") + "\n" for p in parts[1:]
+            if not re.search(rf"(?m)^user {UPLINK_USER}$", p)]
+    head = parts[0] if parts[0].strip() else "# LALOPA broker ACL - managed by 'lalopa broker add-device'.\n"
+    path.write_text(head.rstrip("\n") + "\n\n" + "\n".join(kept + [block]))
+    path.chmod(0o640)
+
+
 def render_central(*, tls_port: int, bind: str, local_port: int, passwd_file: str, acl_file: str,
                    cafile: str, certfile: str, keyfile: str, persistence_dir: str,
                    log_dest=("syslog",)) -> str:

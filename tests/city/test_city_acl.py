@@ -95,3 +95,26 @@ def test_the_site_listener_refuses_plain_text_and_unknown_users(centre):
         except (OSError, ssl.SSLError):
             results[name] = False
     assert results == {"plain": False, "wrong": False}
+
+
+def test_the_uplink_on_its_site_broker_cannot_call_or_issue(tmp_path):
+    """GIVEN the uplink's user made by 'lalopa central join' on a site's production broker WHEN it
+    publishes its batch and survey figures, a counter command and the board THEN only the first
+    two are accepted."""
+    from server.central.provision import add_uplink
+    from server.devtools.mosquitto import Mosquitto
+    site = Mosquitto.production(tmp_path / "site")
+    add_uplink("pkm-a", site.dir / "passwd", site.dir / "acl", "sandi-uplink-1")
+    site.start()
+    bus = BusClient(site="pkm-a", role="server", device="uplink", port=site.port, username="uplink",
+                    password="sandi-uplink-1")
+    bus.start()
+    try:
+        assert bus.connected.wait(5)
+        refused = {topic: bus.wait_for_ack(bus.publish(topic, b"{}"), 5).is_failure
+                   for topic in (city_topic("pkm-a", "batch"), city_topic("pkm-a", "ikm"),
+                                 bus.topics.command(1), bus.topics.board)}
+        assert list(refused.values()) == [False, False, True, True]
+    finally:
+        bus.stop()
+        site.cleanup()
