@@ -74,8 +74,18 @@
       body.appendChild(tr);
     });
   }
+  function renderStaffing(s) {  // this hour's staffing advice beside the counters open now
+    var box = document.getElementById("staffing-now");
+    if (!box) { return; }
+    box.hidden = !s;
+    if (!s) { return; }
+    txt("staffing-now-hour", (s.hour < 10 ? "0" : "") + s.hour + ":00");
+    txt("staffing-now-advised", s.thin ? "?" : String(s.advised));
+    txt("staffing-now-open", s.open.toFixed(1));
+  }
   function render(snap) {
     txt("server-time", snap.service_day + " " + L.clock(snap.server_time));
+    renderStaffing(snap.staffing);
     renderAlerts(snap.alerts); renderFigures(snap.today); renderServices(snap.services);
     renderCounters(snap.counters); renderDevices(snap); renderLimits(snap.kiosk_limits);
     document.body.dataset.serverTime = snap.server_time;

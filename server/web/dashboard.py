@@ -7,6 +7,7 @@ from broker.vocab import STAFF_ROLES
 from server import ratelimit
 from server.web.i18n import PRINTER_KEYS, ROLE_KEYS, js_strings, lang
 from server.web.live import dashboard_snapshot, limited, sse_stream
+from server.web import staffing_views
 from server.web.security import client_address, require
 
 bp = Blueprint("lalopa_dashboard", __name__)
@@ -20,9 +21,11 @@ def _build(lang_code: str):
     app = current_app._get_current_object()
 
     def build():
-        return dashboard_snapshot(app.extensions["lalopa.queue"],
+        snap = dashboard_snapshot(app.extensions["lalopa.queue"],
                                   app.extensions.get("lalopa.bridge"), lang_code,
                                   limiter=ratelimit.limiter(app))
+        snap["staffing"] = staffing_views.now_for(app)   # this hour's advice, open counters
+        return snap
     return build
 
 

@@ -33,8 +33,8 @@ def plan_for(app, today: date) -> dict:
         return cached[1]
 
 
-def _context() -> dict:
-    app = current_app._get_current_object()
+def context_for(app) -> dict:
+    """What the staffing pages show (no request needed: the live stream calls it too)."""
     svc = app.extensions["lalopa.queue"]
     now = svc.now()
     today = date.fromisoformat(now["service_day"])
@@ -47,6 +47,20 @@ def _context() -> dict:
             "opened": opened, "names": WEEKDAY_NAMES, "weekdays": [w for w in WEEKDAYS if grid[w]],
             "now_hour": datetime.fromtimestamp(now["epoch_ms"] / 1000, tz=timezone.utc)
             .astimezone(svc.site.tz).hour, "share_pct": round(plan["share"] * 100)}
+
+
+def now_for(app) -> dict | None:
+    """This hour's advice beside the counters open now (None outside opening hours)."""
+    ctx = context_for(app)
+    cell = next((c for c in ctx["today_row"] if c.hour == ctx["now_hour"]), None)
+    if cell is None:
+        return None
+    return {"hour": cell.hour, "advised": cell.advised, "thin": cell.thin,
+            "open": ctx["opened"].get(cell.hour, 0)}
+
+
+def _context() -> dict:
+    return context_for(current_app._get_current_object())
 
 
 @bp.get("/staffing")
@@ -63,10 +77,5 @@ def printable():
 
 @bp.app_template_global()
 def staffing_now() -> dict | None:
-    """For the live dashboard: this hour's advice beside the counters open now (None when closed)."""
-    ctx = _context()
-    cell = next((c for c in ctx["today_row"] if c.hour == ctx["now_hour"]), None)
-    if cell is None:
-        return None
-    return {"hour": cell.hour, "advised": cell.advised, "thin": cell.thin,
-            "open": ctx["opened"].get(cell.hour, 0)}
+    """For the live dashboard's first paint (the live stream carries it as ``staffing``)."""
+    return now_for(current_app._get_current_object())

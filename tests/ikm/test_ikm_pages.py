@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from server import ikm, survey
+from server import staffing
 from server.devtools.devserver import ThreadedServer
 from server.devtools.history import DEMO_PATTERN, press_smileys, rate_served, write_history
 from server.devtools.screenshots import CHROMIUM, CHROMIUM_ARGS, PASSWORD, build_demo
@@ -20,15 +20,16 @@ def site(tmp_path_factory):
     write_history(svc, weeks=8, pattern=DEMO_PATTERN, patience_min=45, counters=10, rated=0.15)
     rate_served(svc, share=0.5)
     press_smileys(svc)
+    app.config["LALOPA_SSE_TICK_S"] = 0.5
     with ThreadedServer(app) as url:
-        yield url, svc
+        yield url, svc, clock
     svc.close()
 
 
 @pytest.fixture(scope="module")
 def page(site):
     from playwright.sync_api import sync_playwright
-    url, _ = site
+    url = site[0]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
@@ -47,7 +48,7 @@ def test_ikm_report_page_xlsx_and_print_agree_with_the_computation(site, page):
     """GIVEN eight weeks of answers WHEN the supervisor opens the IKM report for the year THEN the
     index, grade, weakest element and sample are the computed ones, the 0.111 figure is shown
     beside it, and the XLSX and the printable page carry the same index."""
-    url, svc = site
+    url, svc, clock = site
     report = ikm_report.build(svc, date(2026, 1, 1), date(2026, 11, 23))
     o = report["overall"]
     assert o["responses"] > 100 and report["smiley"]["total"]["count"] == 48
@@ -74,7 +75,7 @@ def test_staffing_views_show_the_plan_and_the_open_counters(site, page):
     """GIVEN the history WHEN the staffing page, its printable plan and the dashboard are opened
     THEN the weekly plan has a number for every opening hour of Monday to Friday, today's table
     sets the advice beside the counters open, and the dashboard shows this hour's advice."""
-    url, svc = site
+    url, svc, clock = site
     page.goto(f"{url}/staffing")
     assert page.locator("#t-plan tbody tr").count() == 7
     cells = page.locator("#t-plan tbody td.num").all_inner_texts()
@@ -83,14 +84,26 @@ def test_staffing_views_show_the_plan_and_the_open_counters(site, page):
     page.goto(f"{url}/staffing/print")
     assert page.locator("#t-plan").count() == 1
     page.goto(f"{url}/dashboard")
+    page.wait_for_selector("#conn.online")
+    assert page.inner_text("#staffing-now-hour") == "09:00"
     assert page.inner_text("#staffing-now-advised").strip().isdigit()
-    assert page.inner_text("#staffing-now-open").strip() != ""
+    before = page.inner_text("#staffing-now-open")
+    expected = staffing.open_counters(svc.db.read(), svc.site, "2026-11-23", svc.clock.epoch_ms())[9]
+    assert before == f"{expected:.1f}"
+    # Ten minutes later two more counters have been open for them: the live view follows.
+    svc.counter_action(9, "open", command_id="ikm-open-9", device="test")
+    svc.counter_action(10, "open", command_id="ikm-open-10", device="test")
+    clock.advance(600)
+    svc.counter_action(11, "open", command_id="ikm-open-11", device="test")
+    after = staffing.open_counters(svc.db.read(), svc.site, "2026-11-23", svc.clock.epoch_ms())[9]
+    assert after != expected
+    page.wait_for_function(f"document.getElementById('staffing-now-open').textContent === '{after:.1f}'")
 
 
 def test_ikm_report_needs_a_staff_log_in(site):
     """GIVEN no session WHEN /ikm, its export or /staffing is asked for THEN no report is served."""
     import requests
-    url, _ = site
+    url = site[0]
     for path in ("/ikm", "/ikm/export.xlsx", "/ikm/print", "/staffing", "/staffing/print"):
         r = requests.get(url + path, allow_redirects=False, timeout=5)
         assert r.status_code in (302, 401, 403), path
