@@ -70,6 +70,8 @@ def test_advice_agrees_with_an_independent_erlang_c_within_one(history):
 
 
 def test_square_root_staffing_is_the_start_and_the_peak_needs_most(history):
+    """GIVEN the Monday history WHEN advised THEN the opening peak needs the most counters, the
+    afternoon fewer, and square-root staffing (the start) is at least the offered load."""
     plan = _advise(history)
     row = plan["weekdays"]["mon"]
     assert row[0].advised == max(c.advised for c in row) and row[-1].advised < row[0].advised

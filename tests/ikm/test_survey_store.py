@@ -41,6 +41,8 @@ def test_second_response_for_the_same_ticket_is_refused(svc, serve):
 
 
 def test_same_submission_id_with_other_answers_is_a_conflict(svc, serve):
+    """GIVEN a stored submission WHEN its id comes again with other answers THEN
+    idempotency_conflict and the stored answer stays."""
     tid = _ticket_id(svc, serve())
     survey.submit(svc, ticket_id=tid, submission_id="s-1", answers=GOOD)
     with pytest.raises(errors.IdempotencyConflict):
