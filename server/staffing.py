@@ -323,7 +323,7 @@ def advise(conn, site, end: date, *, days: int = HISTORY_DAYS, sim_days: int = S
         plan[wd] = row
     return {"weekdays": plan, "target_min": target, "share": share, "from": (end - timedelta(days=days)).isoformat(),
             "to": (end - timedelta(days=1)).isoformat(), "days": days, "min_days": MIN_DAYS,
-            "served": len(all_services)}
+            "min_served": MIN_SERVED, "served": len(all_services)}
 
 
 def _advise_weekday(row: list[Cell], site_service, n_services, target, share, sim_days, seed) -> None:

@@ -243,9 +243,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                         "Target: {share}% of residents called within {wait} minutes."),
     "staffing_basis": ("Dari riwayat {days} hari layanan ({start} s.d. {end}).",
                        "From {days} service days of history ({start} to {end})."),
-    "staffing_thin": ("Riwayat terlalu sedikit untuk memberi saran (minimal {need} hari dengan kedatangan "
-                      "pada jam itu).", "Too little history to advise (at least {need} days with arrivals "
-                      "in that hour)."),
+    "staffing_thin": ("Riwayat terlalu sedikit untuk memberi saran (perlu minimal {need} hari layanan "
+                      "pada hari itu dan {served} nomor antrean selesai dilayani).",
+                      "Too little history to advise (needs at least {need} service days of that weekday "
+                      "and {served} served tickets)."),
     "staffing_thin_short": ("riwayat belum cukup", "too little history"),
     "staffing_today": ("Hari ini: saran dan loket yang benar-benar buka", "Today: advice and counters actually open"),
     "staffing_week": ("Rencana mingguan", "Weekly plan"),

@@ -107,3 +107,20 @@ def test_ikm_report_needs_a_staff_log_in(site):
     for path in ("/ikm", "/ikm/export.xlsx", "/ikm/print", "/staffing", "/staffing/print"):
         r = requests.get(url + path, allow_redirects=False, timeout=5)
         assert r.status_code in (302, 401, 403), path
+
+
+def test_staffing_page_says_when_history_is_too_thin(tmp_path):
+    """GIVEN a site with only this morning's tickets WHEN the supervisor opens the staffing page
+    THEN it gives no number and says that history is too thin, and why."""
+    import re
+    app, svc, clock, ids = build_demo(str(tmp_path))
+    try:
+        client = app.test_client()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True))
+        client.post("/login", data={"username": "supervisor", "password": PASSWORD,
+                                    "csrf_token": token.group(1)})
+        page = client.get("/staffing").get_data(as_text=True)
+        assert 'id="staffing-thin"' in page and "Riwayat terlalu sedikit" in page
+        assert "<b>" not in page.split('id="t-plan"')[1].split("</table>")[0]   # no advised number
+    finally:
+        svc.close()
