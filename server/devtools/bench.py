@@ -184,7 +184,8 @@ def bench_city(plan: dict, work: Path) -> Section:
                         f"{ing['per_s']:.0f} events/s ({ing['events']:,} events in {ing['seconds']:.1f} s)",
                         "≥ 10× peak need", ing["per_s"] >= 10 * need,
                         "Each site's uplink waits for the centre's ack every 600 events."))
-    for key, label in (("delay_quiet", "quiet"), ("delay_busy", "during the 10-site catch-up")):
+    for key, label in (("delay_quiet", "quiet"),
+                       ("delay_busy", "calls from the moment 10 sites come back after an hour")):
         d = sorted(r[key])
         if not d:
             sec.rows.append(Row(f"call → centre delay ({label})", "no calls measured", "≤ 1 s", False))
@@ -195,8 +196,9 @@ def bench_city(plan: dict, work: Path) -> Section:
                             "max ≤ 1 s (+ 1 s page refresh ≤ 2 s)", d[-1] <= 1.0,
                             "Calls queue behind the catch-up's batches in the centre's one ingest loop."))
     c = r["catchup"]
-    sec.rows.append(Row(f"catch-up after a 1-hour outage of {c['sites']} sites",
-                        f"{c['seconds']:.1f} s ({c['events']:,} events)", "≤ 60 s", c["seconds"] <= 60))
+    sec.rows.append(Row(f"catch-up after a 1-hour outage of {c['sites']} sites (from their reconnect)",
+                        f"{c['seconds']:.1f} s ({c['events']:,} events)", "≤ 60 s", c["seconds"] <= 60,
+                        "The uplinks resume after the centre's ack and read on from their logs."))
     y = r["year"]
     sec.rows.append(Row(f"one-year report across {y['sites']} sites, by site",
                         f"{y['site_ms']:.0f} ms ({y['issued']:,} tickets)", "≤ 1 s", y["site_ms"] <= 1000,
