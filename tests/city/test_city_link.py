@@ -131,6 +131,8 @@ def test_a_city_keeps_every_event_once_through_a_cut_link(tmp_path, pg_dsn):
             return all(rows.get(s.site) == s.head() for s in sites)
         wait_until(caught_up, 45, "every site's log at the centre")
         assert links()[cut.site] == "online"
+        # The outage crossed in the bridge's queue: the centre never had to ask for a gap.
+        assert "asked" not in (tmp_path / "central.log").read_text()
         for s in sites:
             count, low, high = central_rows(
                 pg_dsn, "SELECT COUNT(*), MIN(seq), MAX(seq) FROM events WHERE site = %s", s.site)[0]

@@ -69,3 +69,49 @@ def test_a_lost_stretch_is_asked_for_and_sent_again(tmp_path, fresh_mosquitto, s
         seed.stop()
         uplink.close()
         svc.close()
+
+
+def test_batches_sent_while_the_centre_restarts_wait_for_it(tmp_path, fresh_mosquitto, site_id, pg_dsn):
+    """GIVEN the centre's persistent session on the central broker WHEN the centre is stopped,
+    the site sends, and the centre comes back THEN the batches are delivered from its session:
+    stored without any request to send again."""
+    clock = FakeClock(datetime(2026, 11, 23, 8, 0, tzinfo=ZoneInfo("Asia/Jakarta")))
+    svc = QueueService(str(tmp_path / "site.db"), always_open_site(site_id), clock)
+    port = fresh_mosquitto.port
+    store = Store(pg_dsn)
+    centre = Centre(store, port=port, client_id=f"centre-{site_id}")
+    centre.start()
+    assert centre.connected.wait(5)
+    site_bus = BusClient(site=site_id, role="server", device="uplink", port=port)
+    uplink = Uplink(tmp_path / "site.db", site_bus)
+    stop = threading.Event()
+    site_bus.start()
+    worker = threading.Thread(target=uplink.run, args=(stop,), daemon=True)
+    try:
+        assert site_bus.connected.wait(5)
+        centre._ack(site_id, 0, 1)  # what the centre says when a site's link comes up
+        assert wait_for(lambda: uplink.acked == 0, 5, bus=site_bus)
+        worker.start()
+        centre.stop()  # the centre goes away; its session stays on the broker
+        for i in range(5):
+            svc.issue("A", request_id=f"r{i}", device="kiosk-1")
+        assert wait_for(lambda: uplink.sent == uplink.head() == 5, 10)
+        centre = Centre(store, port=port, client_id=f"centre-{site_id}")
+        centre.start()
+
+        def stored():
+            centre.step(0.1)
+            row = store.conn.execute("SELECT stored_seq FROM sites WHERE site = %s", (site_id,)).fetchone()
+            store.conn.commit()
+            return row is not None and row["stored_seq"] == 5
+        assert wait_for(stored, 10)
+        assert centre.stats["resends"] == 0 and uplink.stats["resent"] == 0
+    finally:
+        stop.set()
+        if worker.is_alive():
+            worker.join(5)
+        centre.stop()
+        store.close()
+        site_bus.stop()
+        uplink.close()
+        svc.close()
