@@ -12,6 +12,7 @@ screen from them.
 """
 from __future__ import annotations
 
+import collections
 import math
 
 import pygame
@@ -34,6 +35,15 @@ ACCENT = (255, 200, 0)
 PRIORITY = (235, 100, 20)
 CLOSED = (70, 78, 92)
 BADGE = (190, 30, 45)
+
+# The rendered-text cache holds at most this many screens' worth of pixels and entries.
+TEXT_CACHE_SCREENS = 2
+TEXT_CACHE_ENTRIES = 400
+
+
+def _surface_bytes(surf: pygame.Surface) -> int:
+    return surf.get_pitch() * surf.get_height()
+
 
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
@@ -65,7 +75,9 @@ class Renderer:
         self.surface = surface
         self.flash_s, self.clock_seconds, self.ticker_speed = flash_s, clock_seconds, ticker_speed
         self._fonts: dict[tuple[int, bool], pygame.font.Font] = {}
-        self._text_cache: dict[tuple, pygame.Surface] = {}
+        # Rendered texts, least recently drawn first; bounded in bytes (see text()).
+        self._text_cache: collections.OrderedDict[tuple, pygame.Surface] = collections.OrderedDict()
+        self._text_bytes = 0
         self.texts: dict[str, list[str]] = {}
         self.draws: dict[str, int] = {r: 0 for r in REGIONS}
         self._ticker_start: tuple[str, float] = ("", 0.0)
@@ -122,11 +134,27 @@ class Renderer:
         s = displayable(s, MAX_DRAWN)
         key = (s, max(8, int(px)), bold, color)
         surf = self._text_cache.get(key)
-        if surf is None:
-            if len(self._text_cache) > 600:
-                self._text_cache.clear()
-            surf = self._text_cache[key] = self.font(px, bold).render(s, True, color)
+        if surf is not None:
+            self._text_cache.move_to_end(key)
+            return surf
+        surf = self._text_cache[key] = self.font(px, bold).render(s, True, color)
+        self._text_bytes += _surface_bytes(surf)
+        # Every text drawn in one frame lies on the screen, so together they never
+        # exceed a screen's worth of pixels: a bound of TEXT_CACHE_SCREENS screens keeps
+        # a whole frame cached (no re-render per frame) while the numbers of past calls
+        # (a big surface each) fall out oldest first, one by one: the footprint stays
+        # flat however many calls the day brings, instead of a sawtooth.
+        limit = TEXT_CACHE_SCREENS * self.size[0] * self.size[1] * 4
+        while (self._text_bytes > limit or len(self._text_cache) > TEXT_CACHE_ENTRIES) \
+                and len(self._text_cache) > 1:
+            _, old = self._text_cache.popitem(last=False)
+            self._text_bytes -= _surface_bytes(old)
         return surf
+
+    @property
+    def text_cache_bytes(self) -> int:
+        """Bytes held by the rendered-text cache (bounded; see :meth:`text`)."""
+        return self._text_bytes
 
     def fit(self, s: str, max_w: int, max_h: int, color=TEXT, bold: bool = True) -> pygame.Surface:
         """The largest text that fits the box (the font's line height is ~1.17 px/px)."""
