@@ -211,8 +211,15 @@ systemctl restart lalopa-display.service
 # -- checks --------------------------------------------------------------------------
 
 def check_units(hosts=HOSTS, timeout: float = 90) -> None:
+    """Every enabled lalopa (and broker, rehearsal) unit of each host is active."""
     for host in hosts:
-        units = UNITS[host.kind]
+        listed = run_in(host, "systemctl list-unit-files --no-legend --state=enabled "
+                              "'lalopa*' 'mosquitto*' 'nginx*' 'rehearsal-*' | awk '{print $1}'",
+                        timeout=15).stdout.split()
+        missing = [u for u in UNITS[host.kind] if u not in listed]
+        if missing:
+            raise RehearsalFailed(f"{host.name}: not installed or not enabled: {' '.join(missing)}")
+        units = sorted(set(listed) | set(UNITS[host.kind]))
 
         def probe(host=host, units=units):
             res = run_in(host, "systemctl is-active " + " ".join(units), check=False, timeout=15)
@@ -225,7 +232,7 @@ def check_units(hosts=HOSTS, timeout: float = 90) -> None:
                             + " 2>&1 | tail -40; journalctl --no-pager -n 40 -u "
                             + " -u ".join(units), check=False, timeout=20).stdout
             raise RehearsalFailed(f"{exc}\n{status}") from None
-    log("units: every lalopa unit is active on " + ", ".join(h.name for h in hosts))
+    log("units: every enabled unit is active on " + ", ".join(h.name for h in hosts))
 
 
 def doctor(host: rig.Host) -> tuple[int, str]:
