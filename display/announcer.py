@@ -1,7 +1,16 @@
-"""The announcement queue: one call at a time, never overlapping, never cut off.
+"""The announcement queue: one call at a time, never overlapping, never cut off,
+and never heard long after its number is shown.
 
-Each call becomes an :class:`Announcement` (its clip names, and when it was
-queued, started and ended). The pygame loop feeds the channel's end event to
+Each call becomes an :class:`Announcement` (its clip names, the sentence
+spoken, and when it was queued, started and ended).
+
+A burst (16 counters calling at opening) must not leave the last resident
+listening two minutes later: when an announcement starts while others are
+still waiting behind it, it is spoken in its short form, once, without the
+chime ("A dua puluh tiga, loket lima.", about 2 s instead of about 4 s), so
+16 simultaneous calls are all heard within about 40 s of the presses. A lone
+call keeps the full form (chime, "Nomor antrean ..., silakan menuju loket ...",
+``repeat`` times). The pygame loop feeds the channel's end event to
 :meth:`Announcer.on_sound_end` and calls :meth:`Announcer.update`; the next
 announcement starts only after the previous one has finished playing.
 
@@ -23,12 +32,32 @@ from dataclasses import dataclass, field
 import pygame
 
 from .voice import CHIME, ClipLibrary
-from .words import announcement_clips
+from .words import LETTER_NAMES, announcement_clips, digit_words, number_words
 
 log = logging.getLogger(__name__)
 
 SOUND_END = pygame.event.custom_type()
 MAX_PENDING = 40  # a backlog longer than this is stale; the oldest are dropped
+
+
+def call_phrase(ticket: str, counter: int, reading: str = "number", short: bool = False) -> str:
+    """The sentence spoken for one call.
+
+    >>> call_phrase("A-023", 5)
+    'Nomor antrean A dua puluh tiga, silakan menuju loket lima.'
+    >>> call_phrase("B-007", 12, short=True)
+    'B tujuh, loket dua belas.'
+    """
+    prefix, _, digits = ticket.partition("-")
+    letter = LETTER_NAMES.get(prefix.upper(), prefix)
+    number = digit_words(digits) if reading == "digits" else number_words(int(digits))
+    # The letter alone is a name ("be", "ce"): written as the capital it reads naturally.
+    # One comma, one full stop: every extra mark is a pause espeak-ng makes audible.
+    spoken = f"{prefix.upper() if len(letter) <= 2 else letter} {' '.join(number)}"
+    loket = " ".join(number_words(counter))
+    if short:
+        return f"{spoken}, loket {loket}."
+    return f"Nomor antrean {spoken}, silakan menuju loket {loket}."
 
 
 @dataclass
@@ -41,6 +70,8 @@ class Announcement:
     kind: str
     clips: list[str]
     queued_at: float
+    text: str = ""
+    short: bool = False
     started_at: float | None = None
     ended_at: float | None = None
     missing: list[str] = field(default_factory=list)
@@ -92,8 +123,18 @@ class Announcer:
             dropped = self.pending.popleft()
             log.warning("announcement backlog full; skipped %s", dropped.ticket)
         self.pending.append(ann)
+        if self.library is not None and not self.silent and (self.current is not None or len(self.pending) > 1):
+            # It will wait behind another: synthesise its short form while that one plays.
+            self.library.prefetch(call_phrase(ann.ticket, ann.counter, self.reading, short=True))
         self.update()
         return ann
+
+    def _shape(self, ann: Announcement) -> None:
+        """Full form for a lone call; short form (once, no chime) when others wait behind it."""
+        ann.short = bool(self.pending)
+        if ann.short:
+            ann.clips = announcement_clips(ann.ticket, ann.counter, self.reading)
+        ann.text = call_phrase(ann.ticket, ann.counter, self.reading, short=ann.short)
 
     def update(self) -> None:
         """Finish what has stopped playing and start the next one."""
@@ -128,7 +169,8 @@ class Announcer:
         if self._channel is None:
             self._finish()
             return
-        sound, ann.missing = self.library.build(ann.clips)
+        self._shape(ann)
+        sound, ann.missing = self.library.announcement(ann.clips, ann.text)
         if ann.missing:
             log.info("clips missing for %s: %s", ann.ticket, ", ".join(sorted(set(ann.missing))))
         sound.set_volume(self.volume)

@@ -103,11 +103,10 @@ class BoardApp:
         if not pygame.mixer.get_init():
             log.warning("no audio output device: calls are shown but not announced")
             return None
-        lib = ClipLibrary(v["cache_dir"], v["voice_pack"], espeak=v["espeak"],
-                          chime_ms=v["chime_ms"], gap_ms=v["gap_ms"], phrase_gap_ms=v["phrase_gap_ms"])
-        # First run: fill the espeak cache in the background; the board paints meanwhile.
-        threading.Thread(target=lib.prepare, name="voice-cache", daemon=True).start()
-        return lib
+        # Calls are spoken as whole phrases synthesised on demand (the next one while
+        # the current plays), so there is no clip cache to fill at start.
+        return ClipLibrary(v["cache_dir"], v["voice_pack"], espeak=v["espeak"],
+                           chime_ms=v["chime_ms"], gap_ms=v["gap_ms"], phrase_gap_ms=v["phrase_gap_ms"])
 
     def _start_bus(self) -> None:
         bus_cfg = self.config.bus
@@ -132,6 +131,8 @@ class BoardApp:
         if self.bus is not None:
             self.bus.stop()
             self.bus = None
+        if self.announcer is not None and self.announcer.library is not None:
+            self.announcer.library.close()
         pygame.quit()
 
     # -- bus handlers (pygame thread) ---------------------------------------

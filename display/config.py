@@ -42,7 +42,7 @@ SETTINGS: dict[str, dict[str, tuple]] = {
         "voice_pack": (None, str, "folder of recorded <clip>.wav files; missing clips use espeak-ng"),
         "cache_dir": ("~/.cache/lalopa/voice", str, "where espeak-ng clips are written on first run"),
         "espeak": ("espeak-ng", str, "espeak-ng program"),
-        "chime_ms": (1200, int, "length of the synthesised chime"),
+        "chime_ms": (700, int, "length of the synthesised chime"),
         "gap_ms": (60, int, "pause between words"),
         "phrase_gap_ms": (300, int, "pause between phrases and repeats"),
     },
