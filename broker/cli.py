@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "install": ("server.appliance.install:main", "provision this Raspberry Pi for one role"),
     "doctor": ("server.appliance.doctor:main",
                "check this device for real: config, server, token, broker, secrets, printer, audio, GPIO, clock, disk"),
+    "eta-backtest": ("server.eta_backtest:main",
+                     "replay days and measure how true the wait estimates were (docs/ETA.md)"),
     "bench": ("server.devtools.bench:main", "run the benchmarks and write docs/BENCHMARKS.md"),
     "central": ("server.central.cli:main",
                 "the city's centre (ingest, dashboard) and a site's link to it: serve, add-site, join, uplink"),

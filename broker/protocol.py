@@ -27,7 +27,8 @@ from typing import Any, ClassVar, TypeVar
 
 from . import texts
 from .texts import TextRule
-from .vocab import BUS_ROLES, CALL_KINDS, COUNTER_STATES, IKM_SCALE, PRIORITIES, TICKET_STATES
+from .vocab import (BUS_ROLES, CALL_KINDS, COUNTER_STATES, CUTOFF_STATES, IKM_SCALE, PRIORITIES,
+                    TICKET_STATES)
 
 VERSION = 1
 ROOT = f"lalopa/v{VERSION}"
@@ -479,6 +480,12 @@ class ServiceSummary(Message):
     open: bool
     est_wait_s: int | None = None
     longest_wait_s: int | None = None
+    est_low_s: int | None = None         # the printed range (server.eta); None: nobody serves it
+    est_high_s: int | None = None
+    prio_low_s: int | None = None        # the same for a priority resident
+    prio_high_s: int | None = None
+    served_by: int | None = None         # open or paused counters that serve the service
+    cutoff: str = "ok"                   # broker.vocab.CUTOFF_STATES
 
     @classmethod
     def from_dict(cls, d: dict) -> "ServiceSummary":
@@ -490,6 +497,10 @@ class ServiceSummary(Message):
             open=_req(d, "open", bool, w),
             est_wait_s=_opt(d, "est_wait_s", int, w),
             longest_wait_s=_opt(d, "longest_wait_s", int, w),
+            est_low_s=_opt(d, "est_low_s", int, w), est_high_s=_opt(d, "est_high_s", int, w),
+            prio_low_s=_opt(d, "prio_low_s", int, w), prio_high_s=_opt(d, "prio_high_s", int, w),
+            served_by=_opt(d, "served_by", int, w),
+            cutoff=_one_of(_opt(d, "cutoff", str, w, "ok"), CUTOFF_STATES, "cutoff", w),
         )
 
 
@@ -693,7 +704,9 @@ def sample_payloads() -> dict[str, Message]:
         "queue summary": QueueSummary(
             service_day="2026-11-23", server_time_ms=1795402867120,
             services=(ServiceSummary(prefix="A", waiting=14, issued=63, served=45, no_show=4,
-                                     open=True, est_wait_s=1260, longest_wait_s=2110),)),
+                                     open=True, est_wait_s=1260, longest_wait_s=2110,
+                                     est_low_s=600, est_high_s=1920, prio_low_s=0,
+                                     prio_high_s=540, served_by=3, cutoff="ok"),)),
         "presence": Presence(role="display", device="board-1", status="online"),
         "printer status": PrinterStatus(kiosk="kiosk-1", status="paper_low",
                                         detail="paper near end"),

@@ -38,6 +38,13 @@ WAITING = "waiting"
 ACTIVE_STATES = ("called", "serving")
 CALL_KINDS = ("call", "recall")
 
+#: A service's predictive cut-off (site file ``services[].cutoff``): when the estimate
+#: for a new number passes closing time, ``off`` says nothing, ``warn`` makes the kiosk
+#: say so before issuing, ``stop`` refuses the number (the server decides).
+CUTOFF_MODES = ("off", "warn", "stop")
+#: What the queue summary tells a kiosk about a new number: ``ok`` or one of the modes.
+CUTOFF_STATES = ("ok", "warn", "stop")
+
 # -- counters ----------------------------------------------------------------
 COUNTER_STATES = ("open", "paused", "closed")
 

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from broker import texts
+from broker.vocab import CUTOFF_MODES
 from broker.protocol import MAX_COUNTER_NUMBER, SITE_RE
 from broker.texts import TextError, TextRule
 from server.errors import ConfigError
@@ -45,6 +46,7 @@ class Service:
     flow: tuple[Text, ...] = ()
     start_number: int = 1
     daily_cap: int | None = None
+    cutoff: str = "off"         # broker.vocab.CUTOFF_MODES
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ class Site:
                 "prefix": s.prefix, "name_id": s.name_id, "name_en": s.name_en,
                 "requirements": [{"id": t.id, "en": t.en} for t in s.requirements],
                 "flow": [{"id": t.id, "en": t.en} for t in s.flow],
-                "daily_cap": s.daily_cap} for s in self.services],
+                "daily_cap": s.daily_cap, "cutoff": s.cutoff} for s in self.services],
             "counters": [{"number": c.number, "name": c.name, "services": list(c.services)}
                          for c in self.counters],
             "running_text": self.running_text,
@@ -205,7 +207,7 @@ def _parse_hours(c: _Checker, data: dict) -> dict:
 def _parse_service(c: _Checker, data: Any, i: int) -> Service:
     p = f"services[{i}]"
     c.table(data, p, {"prefix", "name_id", "name_en", "requirements", "flow", "start_number",
-                      "daily_cap"}, {"prefix", "name_id", "name_en"})
+                      "daily_cap", "cutoff"}, {"prefix", "name_id", "name_en"})
     prefix = c.text(data, "prefix", p)
     if not re.fullmatch(r"[A-Z]", prefix):
         c.fail(f"{p}.prefix", f"must be one capital letter, got {prefix!r}")
@@ -214,7 +216,8 @@ def _parse_service(c: _Checker, data: Any, i: int) -> Service:
                    c.texts(data, "requirements", p, texts.REQUIREMENT_ID, texts.REQUIREMENT_EN),
                    c.texts(data, "flow", p, texts.FLOW_STEP, texts.FLOW_STEP),
                    c.positive(data, "start_number", p, 1),
-                   c.positive(data, "daily_cap", p, None))
+                   c.positive(data, "daily_cap", p, None),
+                   c.choice(data, "cutoff", p, CUTOFF_MODES, "off"))
 
 
 def _parse_counter(c: _Checker, data: Any, i: int, prefixes: set[str]) -> Counter:

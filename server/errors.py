@@ -42,6 +42,11 @@ ServiceClosed = _error("ServiceClosed", "service_closed", 409,
 DailyCapReached = _error("DailyCapReached", "daily_cap_reached", 409,
                          "Kuota nomor antrean hari ini sudah habis. Silakan datang besok.",
                          "Today's quota of queue numbers is used up. Please come tomorrow.")
+PastClosing = _error("PastClosing", "past_closing", 409,
+                     "Perkiraan waktu dipanggil melewati jam tutup layanan. Silakan datang kembali"
+                     " pada hari kerja berikutnya.",
+                     "The estimated time of the call is after the service closes. Please come back"
+                     " on the next working day.")
 NothingWaiting = _error("NothingWaiting", "nothing_waiting", 409,
                         "Tidak ada nomor antrean yang menunggu.", "Nobody is waiting.")
 NoCurrentTicket = _error("NoCurrentTicket", "no_current_ticket", 409,

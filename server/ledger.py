@@ -118,15 +118,19 @@ def people_ahead(conn: sqlite3.Connection, row: sqlite3.Row) -> int:
 
 
 def ticket_dict(row: sqlite3.Row, site: Site, ahead: int | None = None,
-                est_wait_s: int | None = None) -> dict:
-    """A ticket as the API shows it to staff devices (includes the status token)."""
+                estimate: dict | None = None) -> dict:
+    """A ticket as the API shows it to staff devices (includes the status token).
+
+    ``estimate``: est_wait_s, est_low_s, est_high_s of a waiting ticket (server.eta)."""
+    est = estimate or {}
     counter = site.counter(row["counter"]) if row["counter"] is not None else None
     return {
         "id": row["id"], "number": row["number"], "service": row["service"],
         "prefix": row["prefix"], "priority": row["priority"], "status": row["status"],
         "token": row["token"], "issued_at": iso_local(row["issued_ms"], site.tz),
         "service_day": row["service_day"], "people_ahead": ahead if ahead is not None else 0,
-        "est_wait_s": est_wait_s, "counter": row["counter"],
+        "est_wait_s": est.get("est_wait_s"), "est_low_s": est.get("est_low_s"),
+        "est_high_s": est.get("est_high_s"), "counter": row["counter"],
         "counter_name": counter.name if counter else None,
         "recall_count": row["recall_count"],
         "called_at": iso_local(row["last_called_ms"], site.tz) if row["last_called_ms"] else None,
@@ -136,5 +140,5 @@ def ticket_dict(row: sqlite3.Row, site: Site, ahead: int | None = None,
 def public_ticket(full: dict) -> dict:
     """A ticket as anyone holding its status link may see it (no ids, no token)."""
     keys = ("number", "service", "priority", "status", "issued_at", "service_day",
-            "people_ahead", "est_wait_s", "counter", "counter_name", "called_at", "recall_count")
+            "people_ahead", "est_wait_s", "est_low_s", "est_high_s", "counter", "counter_name", "called_at", "recall_count")
     return {k: full[k] for k in keys}

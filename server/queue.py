@@ -22,7 +22,7 @@ from typing import Callable
 from broker import texts
 from broker.protocol import QueueSummary
 from broker.vocab import PRIORITIES
-from server import actions, devices, errors, stats
+from server import actions, devices, errors, eta, stats
 from server.actions import Command
 from server.clock import ServerClock, iso_local
 from server.config import Site
@@ -144,6 +144,11 @@ class QueueService:
                                      " AND prefix = ?", (tx.day, service)).fetchone()
         if cfg.daily_cap is not None and issued >= cfg.daily_cap:
             raise errors.DailyCapReached()
+        if cfg.cutoff == "stop":  # the predictive cut-off: refuse a number that would not be called
+            new = eta.estimate(self.site, eta.read_desk(c, self.site, tx.day, tx.now_ms), service,
+                               priority is not None)
+            if new is not None and eta.past_closing(self.site, tx.now_ms, new.mid_s):
+                raise errors.PastClosing()
         seq = cfg.start_number if last_seq is None else last_seq + 1
         orders = c.execute("SELECT MAX(issue_order), MAX(queue_order) FROM tickets"
                            " WHERE service_day = ?", (tx.day,)).fetchone()
@@ -160,9 +165,8 @@ class QueueService:
 
     def _ticket(self, conn, row, now_ms: int) -> dict:
         ahead = people_ahead(conn, row)
-        est = (stats.estimate_wait(conn, self.site, row["service_day"], row["service"], ahead)
-               if row["status"] == "waiting" else None)
-        return ticket_dict(row, self.site, ahead, est)
+        est = eta.for_ticket(conn, self.site, row, now_ms) if row["status"] == "waiting" else None
+        return ticket_dict(row, self.site, ahead, est.as_fields() if est else None)
 
     # ------------------------------------------------------------ counters
 

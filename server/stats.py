@@ -13,8 +13,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from server.config import Site
 
-DEFAULT_SERVICE_S = 300  # used for estimates until a service has finished tickets today
-RECENT_N = 20            # estimates average the last N finished tickets of the service
 
 
 # ----------------------------------------------------------------- figures
@@ -120,36 +118,15 @@ def with_segments(conn: sqlite3.Connection, day: str, rows) -> list[dict]:
     return tickets
 
 
-# ----------------------------------------------------------------- estimates
-
-def estimate_wait(conn: sqlite3.Connection, site: Site, day: str, service: str, ahead: int) -> int:
-    """Seconds until a ticket with ``ahead`` people ahead is called.
-
-    est = ahead × mean_service_s / counters, where counters is the number of
-    counters open (not paused or closed) that serve the service (at least 1),
-    and mean_service_s is the mean service time of the last 20 tickets of the
-    service finished today (300 s until there are any).
-    """
-    rows = with_segments(conn, day, conn.execute(
-        "SELECT id, status, finished_ms, started_ms, first_called_ms FROM tickets WHERE service_day = ?"
-        " AND service = ? AND status = 'done' ORDER BY finished_ms DESC LIMIT ?",
-        (day, service, RECENT_N)).fetchall())
-    times = [s for s in map(service_s, rows) if s is not None]
-    mean = sum(times) / len(times) if times else DEFAULT_SERVICE_S
-    serving = [c.number for c in site.counters if service in c.services]
-    open_n = 0
-    if serving:
-        marks = ",".join("?" * len(serving))
-        open_n = conn.execute(f"SELECT COUNT(*) FROM counter_state WHERE service_day = ? AND"
-                              f" status = 'open' AND counter IN ({marks})", (day, *serving)).fetchone()[0]
-    return int(round(ahead * mean / max(1, open_n)))
-
-
 def service_summary(conn: sqlite3.Connection, site: Site, day: str, now_ms: int,
                     now: datetime) -> dict:
-    """Per service today: waiting, issued, served, no_show, est_wait_s, longest_wait_s, open."""
+    """Per service today: waiting, issued, served, no_show, longest_wait_s, open, and what a
+    resident taking a number now is told (server.eta: est_wait_s/est_low_s/est_high_s,
+    served_by, cutoff)."""
+    from server import eta  # eta reads this module's service times
     out = {}
     open_hours = not site.hours or site.is_open_at(now)
+    told = eta.for_new(conn, site, day, now_ms)
     for svc in site.services:
         row = conn.execute(
             "SELECT SUM(CASE WHEN status = 'waiting' THEN 1 ELSE 0 END),"
@@ -163,7 +140,7 @@ def service_summary(conn: sqlite3.Connection, site: Site, day: str, now_ms: int,
         out[svc.prefix] = {
             "name_id": svc.name_id, "name_en": svc.name_en, "waiting": waiting, "issued": issued,
             "served": row[1] or 0, "no_show": row[2] or 0,
-            "est_wait_s": estimate_wait(conn, site, day, svc.prefix, waiting),
+            **eta.summary_fields(site, svc, told[svc.prefix], now_ms),
             "longest_wait_s": max(0, (now_ms - row[3]) // 1000) if row[3] is not None else 0,
             "open": open_hours and (svc.daily_cap is None or issued < svc.daily_cap)}
     return out
