@@ -2,6 +2,7 @@
 
     python onhost.py stream --config /etc/lalopa/kiosk.toml --count 40 --pace 0.25 --out F
     python onhost.py verify --config /etc/lalopa/kiosk.toml --acked F
+    python onhost.py dashboard --server URL --username U --password-file F
 
 ``stream`` issues tickets the way the kiosk does (the kiosk's own ServerClient,
 one request id per ticket, the same id on every retry) and appends each ticket
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 import uuid
@@ -75,6 +77,25 @@ def verify(args) -> int:
     return 0
 
 
+def dashboard(args) -> int:
+    """Log in as the supervisor and print the live dashboard's devices and alerts (JSON)."""
+    import requests
+    session = requests.Session()
+    password = open(args.password_file).read().strip()
+    form = session.get(f"{args.server}/login", timeout=10).text   # as a browser: form first
+    csrf = re.search(r'name="csrf_token" value="([^"]*)"', form)
+    resp = session.post(f"{args.server}/login", timeout=10, data={
+        "username": args.username, "password": password, "csrf_token": csrf[1] if csrf else ""})
+    state = session.get(f"{args.server}/dashboard/state.json", timeout=10)
+    if state.status_code != 200:
+        print(f"dashboard: log-in answered {resp.status_code} at {resp.url}, "
+              f"state.json {state.status_code}", file=sys.stderr)
+        return 1
+    body = state.json()
+    print(json.dumps({"devices": body.get("devices"), "alerts": body.get("alerts")}))
+    return 0
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="onhost")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -86,8 +107,12 @@ def main(argv: list[str]) -> int:
     v = sub.add_parser("verify")
     v.add_argument("--config", required=True)
     v.add_argument("--acked", required=True)
+    d = sub.add_parser("dashboard")
+    d.add_argument("--server", required=True)
+    d.add_argument("--username", required=True)
+    d.add_argument("--password-file", required=True)
     args = ap.parse_args(argv)
-    return stream(args) if args.cmd == "stream" else verify(args)
+    return {"stream": stream, "verify": verify, "dashboard": dashboard}[args.cmd](args)
 
 
 if __name__ == "__main__":

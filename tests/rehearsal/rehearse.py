@@ -250,6 +250,33 @@ def check_doctor_passes() -> None:
             raise RehearsalFailed(f"{host.name}: lalopa doctor fails on the good site:\n{out}")
     wait_server_healthy()
     log("doctor: passes on kiosk, board, both boxes and the server")
+    check_dashboard_clean("after every doctor ran")
+
+
+def dashboard_state() -> dict:
+    """The supervisor's live dashboard (devices, alerts), logged in from the kiosk host."""
+    res = run_in(BY_NAME["kiosk"], f"{PY} {HELPERS}/onhost.py dashboard "
+                 f"--server http://{BY_NAME['server'].addr}:8080 --username supervisor "
+                 f"--password-file {rig.STICK}/supervisor.password", timeout=60)
+    return json.loads(res.stdout)
+
+
+def check_dashboard_clean(when: str) -> None:
+    """Every device is listed online, no doctor is listed, no alert is up (doctor leaves no trace)."""
+    def clean():
+        state = dashboard_state()
+        devices = state.get("devices") or []
+        doctors = [d["device"] for d in devices if "doctor" in str(d.get("device", ""))
+                   or d.get("role") == "doctor"]
+        offline = [d["device"] for d in devices if d.get("status") != "online"]
+        alerts = [a.get("text") for a in state.get("alerts") or []]
+        return None if doctors or offline or alerts else state
+    try:
+        state = wait_until("a clean dashboard", clean, 45, 3)
+    except RehearsalFailed:
+        raise RehearsalFailed(f"dashboard {when}: {json.dumps(dashboard_state())[:3000]}") from None
+    names = sorted(d["device"] for d in state.get("devices") or [])
+    log(f"dashboard {when}: {len(names)} devices online ({', '.join(names)}), no alert")
 
 
 def wait_server_healthy(timeout: float = 30) -> None:
@@ -507,7 +534,7 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="rehearse", description=__doc__.split("\n\n")[0])
     ap.add_argument("--shots", action="store_true", help="grim screenshots into docs/rehearsal/")
     ap.add_argument("--keep", action="store_true",
-                    help="debugging: leave the site up after a failure (then run --teardown)")
+                    help="debugging: leave the site up at the end (then run --teardown)")
     ap.add_argument("--teardown", action="store_true", help="remove a kept site and exit")
     ap.add_argument("--head", action="store_true",
                     help="install the last commit instead of the working tree")
@@ -553,6 +580,8 @@ def main(argv: list[str]) -> int:
         check_doctor_finds_faults()
         check_server_kill()
         check_watchdog()
+        log(f"PASSED in {time.monotonic() - t0:.0f} s")
+        keep = args.keep
     except RehearsalFailed as exc:
         keep = args.keep
         log(f"FAILED after {time.monotonic() - t0:.0f} s:\n{exc}\n"
@@ -567,7 +596,6 @@ def main(argv: list[str]) -> int:
                 "python3 tests/rehearsal/rehearse.py --teardown")
         else:
             rig.teardown()
-    log(f"PASSED in {time.monotonic() - t0:.0f} s")
     return 0
 
 
