@@ -8,9 +8,13 @@ by one path only, whoever made them (a box over the bus, a panel over HTTP):
 after every burst of changes the worker reads the committed calls above the
 last seq it published (``QueueService.calls_after``, the call outbox) and
 publishes each once, in seq order, with none skipped (QoS 1, not retained);
-then the retained state: every counter's state (with the
-result of its last command), the board snapshot and the queue summary.
-All retained state is republished at start-up and on every reconnect.
+then the retained state the burst touched (:func:`touched`): the state of
+each counter whose view changed (its own action or command result, or a
+waiting count of a service it serves), the board snapshot and the queue
+summary. Work per change is proportional to the change, not to the number of
+counters. All retained state is republished at start-up, on every reconnect,
+when the service day turns and every ``state_refresh_s`` (devices learn the
+server's time from it).
 
 A command is refused, and changes nothing, when it is malformed, retained,
 sent to another counter's topic than its payload names, over its counter's
@@ -77,6 +81,7 @@ class Bridge:
         self._changes: list[dict] = []
         self._last_result: dict[int, CommandResult] = {}
         self._last_seq: int | None = None  # the newest call published; set at start
+        self._published_day: str | None = None  # the service day of the last board published
         self.state_refresh_s = state_refresh_s
         self._next_refresh = 0.0
         # A burst republishes 16+ retained topics; paho's cap counts in-flight ones too.
@@ -305,7 +310,8 @@ class Bridge:
             return
         if any(change.get("type") == "call" for change in changes):
             self._publish_calls()
-        self._publish_state()
+        counters, board, summary = touched(self.site, changes)
+        self._publish_state(counters=counters, board=board, summary=summary)
 
     def _publish_calls(self) -> None:
         """Every committed call above the last one published, from the outbox, in seq order.
@@ -329,34 +335,107 @@ class Bridge:
             if not calls:
                 return
 
-    def _publish_state(self, force: bool = False) -> None:
-        """Every counter's state, the board and the summary, retained.
+    def _publish_state(self, force: bool = False, counters: set[int] | None = None,
+                       board: bool = True, summary: bool = True) -> None:
+        """The retained state: the states of ``counters`` (None: every counter), the board
+        and the summary (when asked), retained. With no arguments: all of it.
 
         Each piece is read and published on its own: one failing read (or an
         out-of-contract dict) is logged and counted and never blocks the rest.
         """
-        for c in self.site.counters:
-            self._retain(self.topics.counter_state(c.number), CounterState,
-                         lambda n=c.number: counter_state_dict(self.svc.counter_state(n),
-                                                               self.clock.epoch_ms(),
-                                                               self._last_result.get(n)))
-        self._retain(self.topics.board, BoardSnapshot,
-                     lambda: board_dict(self.site, self.svc.board(), self.clock.epoch_ms()))
-        self._retain(self.topics.summary, QueueSummary,
-                     self.svc.queue_summary)  # the same builder as GET /api/v1/queue
-        self._next_refresh = time.monotonic() + self.state_refresh_s
+        everything = counters is None
+        try:
+            # One consistent read serves the board and every counter's state (a counter's
+            # view is its board tile plus the waiting count of its services): the cost
+            # of a burst is one read, however many counters it touched.
+            view = self.svc.board()
+        except Exception:
+            self.stats["errors"] += 1
+            log.exception("reading the board failed")
+            view = None
+        if view is not None and view.get("service_day") != self._published_day:
+            # A new service day closes every counter: all of them, whatever the change.
+            everything = everything or self._published_day is not None
+            board = True
+            self._published_day = view.get("service_day")
+        if board and view is not None:
+            self._retain(self.topics.board, BoardSnapshot,
+                         lambda: board_dict(self.site, view, self.clock.epoch_ms()))
+        numbers = [c.number for c in self.site.counters if everything or c.number in counters]
+        tiles = {c["counter"]: c for c in (view or {}).get("counters", ())}
+        for n in numbers:
+            self._retain(self.topics.counter_state(n), CounterState,
+                         lambda n=n: counter_state_dict(self._counter_view(n, tiles, view),
+                                                        self.clock.epoch_ms(), self._last_result.get(n)))
+        if summary:
+            self._retain(self.topics.summary, QueueSummary,
+                         self.svc.queue_summary)  # the same builder as GET /api/v1/queue
+        self.stats["counter_states_published"] += len(numbers)
+        if everything and board and summary:
+            self._next_refresh = time.monotonic() + self.state_refresh_s
         if force:
             self.stats["full_republish"] += 1
 
-    def _retain(self, topic: str, kind, build) -> None:
+    def _counter_view(self, n: int, tiles: dict, board: dict | None) -> dict:
+        """Counter ``n``'s state from the board read (as ``QueueService.counter_state``)."""
+        cfg, tile = self.site.counter(n), tiles.get(n)
+        if cfg is None or tile is None or board is None:
+            return self.svc.counter_state(n)  # a counter the board read did not hold
+        waiting = board.get("waiting") or {}
+        return {**tile, "waiting": sum(int(waiting.get(s, 0)) for s in cfg.services)}
+
+    def _retain(self, topic: str, kind, build) -> dict | None:
+        """Build, check and publish one retained payload; returns the dict built (None on failure)."""
         try:
-            payload = encode(kind.from_dict(build()))
+            built = build()
+            payload = encode(kind.from_dict(built))
         except ProtocolError as exc:
             return self._reject("bad_outbound", f"{kind.__name__}: {exc.reason}", topic)
         except Exception:
             self.stats["errors"] += 1
             return log.exception("reading state for %s failed", topic)
         self.bus.publish(topic, payload, qos=1, retain=True)
+        return built
+
+
+def touched(site, changes: list[dict]) -> tuple[set[int] | None, bool, bool]:
+    """Which retained state a burst of changes can have altered: (counters, board, summary).
+
+    ``counters`` None means every counter. A counter's state shows its status, its
+    ticket, the result of its last command and the number waiting in the services it
+    serves, so:
+
+    - a command result only (``{"type": "counter"}`` without an action): that counter;
+    - a counter action: that counter, and every counter sharing a service with it (the
+      ticket it called, skipped or transferred waited in one of its services), plus the
+      board and the summary;
+    - a ticket change (issued, or an action on it): the counters serving its service now,
+      plus the board and the summary (a transfer's old service is covered by the action
+      of the counter that made it);
+    - a call: the board (its recent calls); the running text: the board;
+    - anything else (an admin edit of the site): everything.
+    """
+    counters: set[int] = set()
+    board = summary = False
+    for change in changes:
+        kind = change.get("type")
+        if kind == "counter" and isinstance(change.get("counter"), int):
+            n = change["counter"]
+            counters.add(n)
+            if change.get("action") is not None:
+                cfg = site.counter(n)
+                served = set(cfg.services) if cfg is not None else set()
+                counters.update(c.number for c in site.counters if served & set(c.services))
+                board = summary = True
+        elif kind == "ticket" and isinstance(change.get("ticket"), dict):
+            service = change["ticket"].get("service")
+            counters.update(c.number for c in site.counters if service in c.services)
+            board = summary = True
+        elif kind in ("call", "settings"):
+            board = True
+        else:
+            return None, True, True
+    return counters, board, summary
 
 
 # -- QueueService dicts -> protocol payload dicts -----------------------------
