@@ -126,9 +126,9 @@ def read_desk(conn: sqlite3.Connection, site: Site, day: str, now_ms: int) -> De
     no_show_s = (ns_ms / 1000 / ns) if ns and ns_ms is not None else DEFAULT_NO_SHOW_S
     walk_s = (walk_ms / 1000 / walk_n) if walk_n and walk_ms is not None else DEFAULT_WALK_S
     desk = Desk(now_ms, waiting, [], times, share, max(0.0, no_show_s), max(0.0, walk_s), {})
-    since = now_ms - ARRIVAL_WINDOW_MS
-    first = conn.execute("SELECT MIN(issued_ms) FROM tickets WHERE service_day = ?", (day,)).fetchone()[0]
-    window_s = max(600.0, (now_ms - max(since, first or now_ms)) / 1000)
+    # Over the whole half hour even just after opening: a burst of the first few
+    # numbers is not a rate that lasts (and would starve normal residents on paper).
+    since, window_s = now_ms - ARRIVAL_WINDOW_MS, ARRIVAL_WINDOW_MS / 1000
     for r in conn.execute("SELECT prefix, priority IS NOT NULL, COUNT(*) FROM tickets WHERE service_day = ?"
                           " AND issued_ms > ? GROUP BY 1, 2", (day, since)):
         desk.arrivals_per_s[(r[0], bool(r[1]))] = r[2] / window_s
@@ -248,9 +248,11 @@ def estimate(site: Site, desk: Desk, service: str, priority: bool,
              queue_order: int | None = None) -> Estimate | None:
     """The range for a resident of ``service`` (None: no open or paused counter serves it)."""
     serving = sum(1 for c in desk.counters if service in c.services)
-    w, calls = mean_path(site, desk, service, priority, queue_order)
-    if w is None:
+    if not serving:
         return None
+    w, calls = mean_path(site, desk, service, priority, queue_order)
+    if w is None:  # not reached within the horizon (e.g. starved under strict priority)
+        w = float(HORIZON_S)
     cv2 = (desk.cv2(service) + 1.0) / 2       # between one counter (cv²) and many (Poisson, 1)
     rel2 = cv2 / (calls + 1) + MODEL_CV ** 2
     sigma = math.sqrt(math.log1p(rel2))

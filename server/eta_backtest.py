@@ -230,14 +230,14 @@ def logged_day(site: Site, db_path: str, day: str, workdir: Path) -> Result:
         raise SystemExit(f"lalopa eta-backtest: tidak ada kejadian pada hari {day} / no events on {day}")
     clock = FakeClock(events[0]["at_ms"] / 1000)
     svc = QueueService(str(workdir / f"log-{day}.db"), _open_site(site), clock)
-    rec, mine = Recorder(svc), {}
+    rec, mine, refused = Recorder(svc), {}, {}
     try:
         for i, e in enumerate(events):
-            clock.wall_s = max(clock.wall_s, e["at_ms"] / 1000)
+            clock.advance(max(0.0, e["at_ms"] / 1000 - clock.wall_s))
             detail = json.loads(e["detail"] or "{}")
             try:
                 if e["kind"] == "issued":
-                    body = rec.issue(e["service"], detail.get("priority"), f"replay-{e['id']}")
+                    body = rec.issue(e["service"], detail.get("priority"), f"replay-issue-{e['id']}")
                     mine[e["ticket_id"]] = body["ticket"]["number"]
                 elif e["kind"] in REPLAYED and e["counter"] is not None:
                     extra = {}
@@ -248,10 +248,12 @@ def logged_day(site: Site, db_path: str, day: str, workdir: Path) -> Result:
                         extra = {"service": detail.get("to")}
                     elif e["kind"] == "paused":
                         extra = {"reason": detail.get("reason")}
-                    svc.counter_action(e["counter"], REPLAYED[e["kind"]], command_id=f"replay-{i}",
+                    svc.counter_action(e["counter"], REPLAYED[e["kind"]], command_id=f"replay-cmd-{e['id']}",
                                        device=SIM_DEVICE, **extra)
-            except errors.QueueError:
-                continue  # an event the fresh desk cannot repeat (e.g. a clock jump's order)
+            except errors.QueueError as exc:  # an event the fresh desk cannot repeat
+                refused[f"{e['kind']}:{exc.code}"] = refused.get(f"{e['kind']}:{exc.code}", 0) + 1
+        if refused:
+            print(f"lalopa eta-backtest: {day}: not replayed / tidak diputar ulang: {refused}", file=sys.stderr)
         return rec.outcome(f"log {day}")
     finally:
         svc.close()
