@@ -34,6 +34,7 @@ from .config import KioskConfig
 from .layout import Layout, Painter
 from .loop import FrameLoop
 from .printer import PrintJob, PrintWorker
+from .spoken import Speaker, screen_text
 from .status import PrinterStatusPublisher, make_bus
 from .ticket import TicketData
 
@@ -45,7 +46,7 @@ REFRESH_S = 60.0         # site/time/queue refresh over HTTP
 RETRY_LOAD_S = 5.0       # until the site has loaded once (the server may boot after us)
 DAY_NAMES = {"id": ("Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"),
              "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
-CLOSED_CODES = {"service_closed": "hours", "daily_cap_reached": "cap"}
+CLOSED_CODES = {"service_closed": "hours", "daily_cap_reached": "cap", "past_closing": "cutoff"}
 
 
 class KioskApp(FrameLoop):
@@ -66,6 +67,12 @@ class KioskApp(FrameLoop):
         self.clock = clock
         self.screenshot_dir = screenshot_dir
         pygame.init()
+        if not pygame.mixer.get_init():
+            try:
+                pygame.mixer.init()
+            except pygame.error as exc:   # the screen still works; the Listen button cannot
+                log.error("no audio output (%s): the kiosk cannot read its screen aloud", exc)
+        self.speaker = Speaker(wake=self.wake)
         flags = pygame.FULLSCREEN if fullscreen else 0
         self.surface = pygame.display.set_mode((0, 0) if fullscreen else size, flags)
         pygame.display.set_caption("LALOPA kiosk")
@@ -142,6 +149,7 @@ class KioskApp(FrameLoop):
             self.printer.stop()
         if self.bus:
             self.bus.stop()
+        self.speaker.stop()
         pygame.display.quit()
 
     def run(self) -> None:
@@ -219,6 +227,9 @@ class KioskApp(FrameLoop):
     def _on_lang(self, _arg) -> None:
         self.lang = "en" if self.lang == "id" else "id"
 
+    def _on_speak(self, _arg) -> None:
+        self.speaker.say(screen_text(self))
+
     def _on_priority(self, prio) -> None:
         self.priority = None if self.priority == prio else prio
 
@@ -230,8 +241,8 @@ class KioskApp(FrameLoop):
         self.home()
 
     def _on_take(self, prefix) -> None:
-        if self.cap_reached(prefix):
-            self.closed_reason = "cap"
+        if self.cap_reached(prefix) or self.cutoff(prefix) == "stop":
+            self.closed_reason = "cap" if self.cap_reached(prefix) else "cutoff"
             self.go("closed")
             return
         self.request_id = f"{self.cfg.device_id}-{uuid.uuid4().hex}"
@@ -261,6 +272,7 @@ class KioskApp(FrameLoop):
     # -- results from the workers ------------------------------------------------
 
     def _drain_results(self) -> None:
+        self.speaker.poll()
         for worker in (self.net, self.bg):
             while not worker.results.empty():
                 self._on_net(worker.results.get())
@@ -381,6 +393,21 @@ class KioskApp(FrameLoop):
         s = self.counts.get(prefix, {})
         return int(s.get("waiting") or 0), s.get("est_wait_s")
 
+    def told(self, prefix: str, priority: str | None = None) -> tuple[int, int] | None:
+        """The range (minutes) a new number of ``prefix`` gets now; None: no counter serves it."""
+        s = self.counts.get(prefix, {})
+        if priority:
+            return i18n.wait_range(s.get("prio_low_s"), s.get("prio_high_s"))
+        return i18n.wait_range(s.get("est_low_s"), s.get("est_high_s"))
+
+    def served(self, prefix: str) -> bool:
+        """False when the server says no open or paused counter serves ``prefix``."""
+        return self.counts.get(prefix, {}).get("served_by") != 0
+
+    def cutoff(self, prefix: str) -> str:
+        """The server's cut-off for a new number: ok, warn or stop (broker.vocab.CUTOFF_STATES)."""
+        return self.counts.get(prefix, {}).get("cutoff") or "ok"
+
     def cap_reached(self, prefix: str) -> bool:
         svc = self.site.service(prefix) if self.site else None
         issued = self.counts.get(prefix, {}).get("issued")
@@ -429,7 +456,7 @@ class KioskApp(FrameLoop):
             # printing failed: the number on screen is all the resident has, so it stays
             # until "Selesai" is tapped or failed_print_s passes (0: until tapped)
             return scr.failed_print_s or None
-        if self.screen in ("info", "error") or (self.screen == "closed" and self.closed_reason == "cap"):
+        if self.screen in ("info", "error") or (self.screen == "closed" and self.closed_reason in ("cap", "cutoff")):
             return scr.inactivity_s
         return None
 

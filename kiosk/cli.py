@@ -13,7 +13,8 @@ from .config import ConfigError, load_config
 EXAMPLE_TICKET = {
     "ticket": {"id": 1, "number": "A-023", "service": "A", "priority": None,
                "status": "waiting", "token": "preview", "issued_at": "2026-11-23T08:41:07+07:00",
-               "service_day": "2026-11-23", "people_ahead": 7, "est_wait_s": 840},
+               "service_day": "2026-11-23", "people_ahead": 7, "est_wait_s": 840,
+               "est_low_s": 360, "est_high_s": 1320},
     "status_url": "http://127.0.0.1:8080/t/preview",
 }
 

@@ -14,7 +14,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "choose_service": ("Silakan pilih layanan", "Please choose a service"),
     "waiting": ("{n} menunggu", "{n} waiting"),
     "est_wait": ("perkiraan {m} menit", "about {m} min"),
+    "est_range": ("perkiraan {a}\u2013{b} menit", "about {a}\u2013{b} min"),
     "est_none": ("tanpa antrean", "no queue"),
+    "no_counter": ("belum ada loket yang melayani", "no counter is serving this yet"),
+    "no_counter_long": ("Belum ada loket yang melayani layanan ini. Nomor tetap dapat diambil; perkiraan waktu"
+                        " tunggu belum dapat dihitung.",
+                        "No counter is serving this yet. You can still take a number; the wait cannot be"
+                        " estimated yet."),
+    "cutoff_warn": ("Perkiraan Anda dipanggil setelah jam tutup layanan: mungkin tidak terlayani hari ini.",
+                    "You would probably be called after the service closes: you may not be served today."),
+    "cutoff_stop": ("Nomor untuk layanan ini tidak dapat diambil lagi hari ini: perkiraan dipanggil melewati"
+                    " jam tutup. Silakan datang kembali pada hari kerja berikutnya.",
+                    "No more numbers for this service today: the call would come after closing time."
+                    " Please come back on the next working day."),
+    "priority_applies": ("Prioritas berlaku: Anda dipanggil lebih dulu ({label})",
+                         "Priority applies: you will be called sooner ({label})"),
+    "speak": ("Dengarkan", "Listen"),
     "priority": ("Prioritas:", "Priority:"),
     "lang_toggle": ("English", "Bahasa Indonesia"),
     "requirements": ("Persyaratan", "Requirements"),
@@ -50,7 +65,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     # ticket (printed; ASCII-normalised later)
     "t_number": ("NOMOR ANTREAN", "QUEUE NUMBER"),
     "t_ahead": ("Di depan Anda: {n} orang", "Ahead of you: {n} people"),
-    "t_wait": ("Perkiraan tunggu: {m} menit", "Estimated wait: {m} min"),
+    "t_wait": ("Perkiraan tunggu: {a}-{b} menit", "Estimated wait: {a}-{b} min"),
+    "t_no_counter": ("Belum ada loket yang melayani", "No counter is serving this yet"),
     "t_bring": ("Bawa persyaratan berikut:", "Please bring:"),
     "t_scan": ("Pindai untuk cek status antrean", "Scan to check your queue status"),
     "t_contact": ("Kontak WhatsApp:", "WhatsApp contact:"),
@@ -69,6 +85,19 @@ def t(key: str, lang: str = "id", **kw) -> str:
 def both(key: str, **kw) -> tuple[str, str]:
     """Indonesian and English, for messages everyone must understand."""
     return t(key, "id", **kw), t(key, "en", **kw)
+
+
+def wait_range(low_s: int | None, high_s: int | None) -> tuple[int, int] | None:
+    """The printed range in whole minutes: the lower end rounded down and the upper end
+    rounded up (to 5 minutes once the upper end passes 15), so the range never claims
+    more than the estimate; None when there is no estimate."""
+    if low_s is None or high_s is None:
+        return None
+    low, high = max(0, int(low_s)) / 60, max(0, int(high_s)) / 60
+    step = 5 if high > 15 else 1
+    a = int(low // step) * step
+    b = max(a + step, -(-int(high + 0.999) // step) * step)
+    return a, b
 
 
 def minutes(est_wait_s: int | None) -> int | None:

@@ -23,6 +23,10 @@ from .screens import SCREENS
 MAX_WAIT_S = 60.0         # the loop re-checks its timers at least this often
 
 
+# The queue summary's figures a screen draws (a change in any of them is a new frame).
+SHOWN_FIGURES = ("waiting", "issued", "est_wait_s", "est_low_s", "est_high_s", "prio_low_s",
+                 "prio_high_s", "served_by", "cutoff")
+
 class FrameLoop:
     """Sleeping, waking and drawing for the kiosk app (a mixin)."""
 
@@ -78,8 +82,7 @@ class FrameLoop:
 
     def _view_key(self) -> tuple:
         """Everything the screens draw from: a new frame only when this changes."""
-        counts = tuple(sorted((p, s.get("waiting"), s.get("est_wait_s"), s.get("issued"))
-                              for p, s in self.counts.items()))
+        counts = tuple(sorted((p, *(s.get(k) for k in SHOWN_FIGURES)) for p, s in self.counts.items()))
         return (self.screen, self.lang, self.priority, self.service, self.print_state,
                 self.error_text, self.closed_reason, self.site, counts, self.pressed,
                 self.ticket["ticket"]["id"] if self.ticket else None, self.surface.get_size())

@@ -15,20 +15,47 @@ from .layout import (BG, DANGER, HEADER, INK, MUTED, PRIMARY_TEXT, SECONDARY, SE
                      Button, Layout, Painter)
 
 
-def _header(app, p: Painter, lay: Layout, title: str, toggle: bool = True) -> list[Button]:
+def _header(app, p: Painter, lay: Layout, title: str, toggle: bool = True,
+            speak: bool = True) -> list[Button]:
     pygame.draw.rect(p.s, HEADER, lay.header())
     buttons = []
     text_w = lay.w - 2 * lay.margin
+    right = lay.w - lay.margin
     if toggle:
         tw = max(lay.min_target * 2, lay.w // 5)
-        b = Button(pygame.Rect(lay.w - lay.margin - tw, (lay.header_h - lay.min_target) // 2,
+        b = Button(pygame.Rect(right - tw, (lay.header_h - lay.min_target) // 2,
                                tw, lay.min_target), "lang")
         p.button(b, i18n.t("lang_toggle", app.lang), lay.unit, fill=SECONDARY, color=INK)
         buttons.append(b)
         text_w -= tw + lay.gap
+        right -= tw + lay.gap
+    if speak:
+        buttons.append(_speak_button(app, p, lay, right))
+        text_w -= buttons[-1].rect.w + lay.gap
     p.text(title, pygame.Rect(lay.margin, 0, text_w, lay.header_h), int(lay.unit * 1.5),
            PRIMARY_TEXT, bold=True, align="left")
     return buttons
+
+
+def _speak_button(app, p: Painter, lay: Layout, right: int) -> Button:
+    """The "Dengarkan / Listen" button: yellow, with a drawn loudspeaker, always in the
+    header's same place, so it is found without reading."""
+    sw = max(lay.min_target * 2, lay.w // 5)
+    rect = pygame.Rect(right - sw, (lay.header_h - lay.min_target) // 2, sw, lay.min_target)
+    b = Button(rect, "speak")
+    pygame.draw.rect(p.s, SELECTED, rect, border_radius=max(6, rect.h // 8))
+    h = rect.h
+    cx, cy = rect.x + h * 2 // 5, rect.centery
+    u = max(2, h // 10)
+    # the loudspeaker: a box and a cone, then two sound waves
+    pygame.draw.rect(p.s, INK, (cx - 2 * u, cy - u, 2 * u, 2 * u))
+    pygame.draw.polygon(p.s, INK, [(cx, cy - u), (cx + 2 * u, cy - 3 * u), (cx + 2 * u, cy + 3 * u),
+                                   (cx, cy + u)])
+    for r in (3 * u, 4 * u + u // 2):
+        pygame.draw.arc(p.s, INK, (cx + 2 * u - r, cy - r, 2 * r, 2 * r), -0.8, 0.8, max(2, u // 2))
+    text_r = pygame.Rect(cx + 5 * u + u // 2, rect.y, rect.right - cx - 6 * u, rect.h)
+    p.text(i18n.t("speak", app.lang), text_r, lay.unit, INK, bold=True)
+    return b
 
 
 def _two(p: Painter, rect: pygame.Rect, key: str, size: int, color=INK, **kw) -> None:
@@ -41,7 +68,7 @@ def _two(p: Painter, rect: pygame.Rect, key: str, size: int, color=INK, **kw) ->
 
 def draw_loading(app, p: Painter, lay: Layout) -> list[Button]:
     p.s.fill(BG)
-    _header(app, p, lay, "LALOPA", toggle=False)
+    _header(app, p, lay, "LALOPA", toggle=False, speak=False)
     _two(p, lay.body(footer=False), "loading", lay.unit * 2)
     return []
 
@@ -84,11 +111,33 @@ def draw_home(app, p: Painter, lay: Layout) -> list[Button]:
 def _service_sub(app, prefix: str, lang: str, full: bool) -> str:
     if full:
         return i18n.t("cap_reached", lang)
-    waiting, est = app.waiting(prefix)
-    mins = i18n.minutes(est)
-    wait = i18n.t("est_none", lang) if not waiting else (
-        i18n.t("est_wait", lang, m=mins) if mins is not None else "")
+    waiting, _ = app.waiting(prefix)
+    if not app.served(prefix):   # never "no queue" when nobody would call the number
+        wait = i18n.t("no_counter", lang)
+    else:
+        wait = _range_text(app.told(prefix), lang) if waiting else i18n.t("est_none", lang)
     return f"{i18n.t('waiting', lang, n=waiting)}  \u00b7  {wait}".strip(" \u00b7")
+
+
+def _range_text(span, lang: str) -> str:
+    return i18n.t("no_counter", lang) if span is None else i18n.t("est_range", lang, a=span[0], b=span[1])
+
+
+def _notice(app, prefix: str, lang: str) -> tuple[str, tuple] | None:
+    """What a resident must know before taking a number of ``prefix`` (text, colour)."""
+    lines, color = [], INK
+    if not app.served(prefix):
+        lines.append(i18n.t("no_counter_long", lang))
+        color = DANGER
+    else:
+        lines.append(_range_text(app.told(prefix, app.priority), lang).capitalize())
+    if app.priority:
+        lines.append(i18n.t("priority_applies", lang, label=priority_label(app.priority, lang)))
+    cut = app.cutoff(prefix)
+    if cut in ("warn", "stop"):
+        lines.append(i18n.t("cutoff_warn" if cut == "warn" else "cutoff_stop", lang))
+        color = DANGER
+    return "  \u00b7  ".join(lines), color
 
 
 def _list(p: Painter, lay: Layout, rect: pygame.Rect, title: str, items, numbered: bool) -> None:
@@ -106,6 +155,10 @@ def draw_info(app, p: Painter, lay: Layout) -> list[Button]:
     svc, lang = app.current_service(), app.lang
     buttons = _header(app, p, lay, f"{svc.prefix}  {svc.name(lang)}")
     body = lay.body()
+    text, color = _notice(app, svc.prefix, lang)
+    strip = pygame.Rect(body.x, body.bottom - lay.unit * 3, body.w, lay.unit * 3)
+    p.text(text, strip, int(lay.unit * 1.1), color, bold=True)
+    body.h -= strip.h + lay.gap
     if lay.portrait:
         half = body.h // 2
         left = pygame.Rect(body.x, body.y, body.w, half - lay.gap)
@@ -117,7 +170,8 @@ def draw_info(app, p: Painter, lay: Layout) -> list[Button]:
     _list(p, lay, left, i18n.t("requirements", lang), svc.requirements(lang), numbered=False)
     _list(p, lay, right, i18n.t("flow", lang), svc.flow(lang), numbered=True)
     back_r, take_r = lay.footer_buttons(2)
-    back, take = Button(back_r, "back"), Button(take_r, "take", svc.prefix)
+    back = Button(back_r, "back")
+    take = Button(take_r, "take", svc.prefix, enabled=app.cutoff(svc.prefix) != "stop")
     p.button(back, i18n.t("back", lang), int(lay.unit * 1.3), fill=SECONDARY, color=INK)
     label = i18n.t("take", lang)
     if app.priority:
@@ -128,7 +182,7 @@ def draw_info(app, p: Painter, lay: Layout) -> list[Button]:
 
 def draw_issuing(app, p: Painter, lay: Layout) -> list[Button]:
     p.s.fill(BG)
-    _header(app, p, lay, i18n.t("title", app.lang), toggle=False)
+    _header(app, p, lay, i18n.t("title", app.lang), toggle=False, speak=False)
     _two(p, lay.body(footer=False), "issuing", lay.unit * 2)
     return []   # nothing to tap: the lock against double tickets
 
@@ -143,9 +197,9 @@ def draw_confirm(app, p: Painter, lay: Layout) -> list[Button]:
     svc = app.site.service(tk["service"]) if app.site else None
     info = [svc.name(lang) if svc else tk["service"],
             i18n.t("people_ahead", lang, n=tk.get("people_ahead", 0))]
-    mins = i18n.minutes(tk.get("est_wait_s"))
-    if mins:
-        info[-1] += "  \u00b7  " + i18n.t("est_wait", lang, m=mins)
+    info[-1] += "  \u00b7  " + _range_text(i18n.wait_range(tk.get("est_low_s"), tk.get("est_high_s")), lang)
+    if tk.get("priority"):
+        info.append(i18n.t("priority_applies", lang, label=priority_label(tk["priority"], lang)))
     mid = pygame.Rect(body.x, number_r.bottom, body.w, body.h * 25 // 100)
     p.text("\n".join(info), mid, int(lay.unit * 1.3), INK)
     status_r = pygame.Rect(body.x, mid.bottom, body.w, body.bottom - mid.bottom)
@@ -173,7 +227,7 @@ def draw_confirm(app, p: Painter, lay: Layout) -> list[Button]:
 
 def draw_error(app, p: Painter, lay: Layout) -> list[Button]:
     p.s.fill(BG)
-    _header(app, p, lay, "LALOPA", toggle=False)
+    buttons = _header(app, p, lay, "LALOPA", toggle=False)
     body = lay.body()
     if app.error_text:
         msg_id, msg_en = app.error_text
@@ -185,19 +239,19 @@ def draw_error(app, p: Painter, lay: Layout) -> list[Button]:
     back, retry = Button(back_r, "back"), Button(retry_r, "retry")
     p.button(back, i18n.t("back", app.lang), int(lay.unit * 1.3), fill=SECONDARY, color=INK)
     p.button(retry, i18n.t("retry", app.lang), int(lay.unit * 1.3))
-    return [back, retry]
+    return buttons + [back, retry]
 
 
 def draw_closed(app, p: Painter, lay: Layout) -> list[Button]:
     p.s.fill(BG)
-    _header(app, p, lay, app.site.facility if app.site else "LALOPA", toggle=False)
-    body = lay.body(footer=app.closed_reason == "cap")
-    if app.closed_reason == "cap":
-        _two(p, body, "cap_reached", int(lay.unit * 1.6))
+    buttons = _header(app, p, lay, app.site.facility if app.site else "LALOPA", toggle=False)
+    body = lay.body(footer=app.closed_reason in ("cap", "cutoff"))
+    if app.closed_reason in ("cap", "cutoff"):
+        _two(p, body, "cap_reached" if app.closed_reason == "cap" else "cutoff_stop", int(lay.unit * 1.6))
         (back_r,) = lay.footer_buttons(1)
         back = Button(back_r, "back")
         p.button(back, i18n.t("back", app.lang), int(lay.unit * 1.3), fill=SECONDARY, color=INK)
-        return [back]
+        return buttons + [back]
     top = pygame.Rect(body.x, body.y, body.w, body.h // 2)
     _two(p, top, "closed", lay.unit * 2)
     if app.hours_text():
@@ -208,7 +262,7 @@ def draw_closed(app, p: Painter, lay: Layout) -> list[Button]:
         p.text(i18n.t("closed_hours", "en", hours=app.hours_text("en")),
                pygame.Rect(rest.x, upper.bottom + lay.gap, rest.w, rest.h - upper.h - lay.gap),
                int(lay.unit * 0.9), MUTED, valign="top")
-    return []
+    return buttons
 
 
 SCREENS = {"loading": draw_loading, "home": draw_home, "info": draw_info,

@@ -68,6 +68,8 @@ class TicketData:
     whatsapp: str = ""
     priority: str | None = None
     tz_label: str = ""        # WIB / WITA / WIT
+    est_low_s: int | None = None     # the printed range (the server's estimate)
+    est_high_s: int | None = None
 
     @classmethod
     def from_issue(cls, issued: dict, site) -> "TicketData":
@@ -80,7 +82,8 @@ class TicketData:
             issued_at=tk["issued_at"], people_ahead=int(tk.get("people_ahead") or 0),
             est_wait_s=tk.get("est_wait_s"), status_url=issued.get("status_url", ""),
             requirements=tuple(svc.requirements_id) if svc else (),
-            whatsapp=site.whatsapp, priority=tk.get("priority"), tz_label=site.tz_label)
+            whatsapp=site.whatsapp, priority=tk.get("priority"), tz_label=site.tz_label,
+            est_low_s=tk.get("est_low_s"), est_high_s=tk.get("est_high_s"))
 
 
 def _when(iso: str, tz_label: str) -> str:
@@ -135,9 +138,11 @@ class TicketBuilder:
             self.line(priority_label(tk.priority).upper())
         self.line(_when(tk.issued_at, tk.tz_label))
         self.line(i18n.t("t_ahead", n=tk.people_ahead))
-        mins = i18n.minutes(tk.est_wait_s)
-        if mins is not None:
-            self.line(i18n.t("t_wait", m=mins))
+        span = i18n.wait_range(tk.est_low_s, tk.est_high_s)
+        if span is not None:
+            self.line(i18n.t("t_wait", a=span[0], b=span[1]))
+        else:   # a new number with no estimate: no counter serves the service yet
+            self.line(i18n.t("t_no_counter"))
         self.separator()
         self.requirements(tk)
         self.qr(tk)

@@ -188,11 +188,11 @@ def test_inactivity_returns_home(real_server, make_kiosk):
 
 def test_closed_outside_hours_by_server_time(real_server, server_clock, make_kiosk):
     """GIVEN the server's clock says Sunday WHEN the kiosk loads THEN it shows the closed
-    screen with the opening hours, and nothing can be tapped."""
+    screen with the opening hours, and nothing can be tapped but "Dengarkan" (read it aloud)."""
     server_clock.jump(6 * 86400)   # Monday 09:00 -> Sunday 09:00
     app = make_kiosk(real_server.url, real_server.token)
     pump(app, lambda: app.screen == "closed")
-    assert app.closed_reason == "hours" and app.buttons == []
+    assert app.closed_reason == "hours" and [b.action for b in app.buttons] == ["speak"]
     assert app.hours_text() == "Sen-Kam 08:00-15:00, Jum 08:00-11:30 WIB"
 
 

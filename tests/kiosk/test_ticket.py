@@ -12,7 +12,7 @@ from kiosk.ticket import (ALIGN_CENTER, ALIGN_LEFT, BOLD_OFF, BOLD_ON, GS, INIT,
 TICKET = TicketData(
     facility="Dinas Kesehatan Kota \u2014 Loket Klaim", number="A-007",
     service_name="Verifikasi Klaim", issued_at="2026-11-23T08:41:07+07:00",
-    people_ahead=3, est_wait_s=600, status_url="http://127.0.0.1:8080/t/abc123",
+    people_ahead=3, est_wait_s=630, est_low_s=360, est_high_s=900, status_url="http://127.0.0.1:8080/t/abc123",
     requirements=("KK asli dan fotokopi", "E-KTP \u201casli\u201d"), whatsapp="+62 812-3456-7890",
     priority="lansia", tz_label="WIB")
 
@@ -32,7 +32,7 @@ def expected_58() -> bytes:
             + size(4, 4) + BOLD_ON + b"A-007\n" + BOLD_OFF + SIZE_DOUBLE
             + b"Verifikasi Klaim\n" + SIZE_NORMAL
             + b"LANSIA\n" + b"23-11-2026 08:41 WIB\n" + b"Di depan Anda: 3 orang\n"
-            + b"Perkiraan tunggu: 10 menit\n" + sep
+            + b"Perkiraan tunggu: 6-15 menit\n" + sep
             + ALIGN_LEFT + b"Bawa persyaratan berikut:\n" + b"[ ] KK asli dan fotokopi\n"
             + b'[ ] E-KTP "asli"\n' + ALIGN_CENTER + sep
             + b"Pindai untuk cek status antrean\n"
