@@ -178,7 +178,7 @@ def clean(rule: TextRule, value) -> str:
             raise TextError(rule, f"hanya boleh berisi angka dan {' '.join(rule.charset[10:])}, bukan {bad!r}",
                             f"may only hold digits and {' '.join(rule.charset[10:])}, not {bad!r}")
     if rule.printed:
-        bad = next((ch for ch in text if to_ascii(ch) == "?" and ch != "?"), None)
+        bad = next((ch for ch in text if not printable(ch)), None)
         if bad is not None:
             raise TextError(rule, f"karakter {bad!r} tidak dapat dicetak printer tiket",
                             f"the ticket printer cannot print the character {bad!r}")
@@ -227,22 +227,50 @@ def _displayable(text: str, limit: int | None) -> str:
 
 # Typographic quotes and dashes make python-escpos switch code page, which cheap
 # 58 mm clones print as garbage; the ticket therefore prints plain ASCII only.
+# Beyond those, each character is written the way a person would write it by hand
+# in ASCII ("½" -> "1/2" through its compatibility form and the fraction slash,
+# "✓" -> "v", "×" -> "x"), never as "?": a "?" on paper reads as a question.
 _ASCII_MAP = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"',
     "\u201e": '"', "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2026": "...",
-    "\u00a0": " ", "\u2022": "*", "\u00b7": "*", "\u2192": "->",
+    "\u00a0": " ", "\u2022": "*", "\u00b7": "*", "\u2192": "->", "\u2190": "<-",
+    "\u2044": "/", "\u2215": "/", "\u2713": "v", "\u2714": "v", "\u2611": "[v]", "\u2610": "[ ]",
+    "\u2717": "x", "\u2718": "x", "\u00d7": "x", "\u00f7": "/", "\u00b1": "+/-",
+    "\u2264": "<=", "\u2265": ">=", "\u2260": "!=", "\u00b0": " derajat ", "\u2116": "No.",
+    "\u00a9": "(c)", "\u00ae": "(R)", "\u2122": "(TM)", "\u20ac": "EUR", "\u00a3": "GBP",
+    "\u00a5": "JPY", "\u00df": "ss", "\u00e6": "ae", "\u00c6": "AE", "\u0153": "oe", "\u0152": "OE",
+    "\u00f8": "o", "\u00d8": "O", "\u0111": "d", "\u0110": "D", "\u0142": "l", "\u0141": "L",
+    "\u00fe": "th", "\u00de": "Th", "\u00f0": "d", "\u0131": "i", "\u00ab": '"', "\u00bb": '"',
+    "\u2039": "'", "\u203a": "'", "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2015": "-",
+    "\u00ad": "", "\u200b": "", "\u2032": "'", "\u2033": '"', "\u00bf": "?", "\u00a1": "!",
 })
 
 
-def to_ascii(text: str) -> str:
-    """Printable ASCII only: accents dropped, quotes/dashes straightened, the rest '?'."""
-    text = unicodedata.normalize("NFKD", str(text).translate(_ASCII_MAP))
+@functools.lru_cache(maxsize=4096)
+def _ascii_char(ch: str) -> str | None:
+    """``ch`` in printable ASCII ("" for a mark or a line break), or None when it has none."""
     out = []
-    for ch in text:
-        if unicodedata.combining(ch):
+    for c in unicodedata.normalize("NFKD", ch.translate(_ASCII_MAP)):
+        if unicodedata.combining(c) or c in "\r\n\t":
             continue
-        out.append(ch if " " <= ch <= "~" else ("" if ch in "\r\n\t" else "?"))
+        if not " " <= c <= "~":
+            c = c.translate(_ASCII_MAP)   # e.g. the fraction slash NFKD makes of "½"
+            if not all(" " <= x <= "~" for x in c):
+                return None
+        out.append(c)
     return "".join(out)
+
+
+def printable(ch: str) -> bool:
+    """True when the ticket printer can show ``ch`` (as itself or transliterated)."""
+    return _ascii_char(ch) is not None
+
+
+def to_ascii(text: str) -> str:
+    """Printable ASCII only: accents dropped, quotes/dashes straightened, symbols written
+    out ("½" -> "1/2", "✓" -> "v"); a character with no ASCII form (an emoji) is left out,
+    never printed as "?" (the site file's printed texts refuse such characters)."""
+    return "".join(_ascii_char(ch) or "" for ch in str(text))
 
 
 def markdown_table() -> str:

@@ -144,9 +144,9 @@ class Speaker:
             self.spoken.append(text)
 
     def busy(self) -> bool:
-        return self.channel is not None and self.channel.get_busy()
+        return self.channel is not None and bool(pygame.mixer.get_init()) and self.channel.get_busy()
 
     def stop(self) -> None:
         self.jobs.put(None)
-        if self.channel is not None:
+        if self.channel is not None and pygame.mixer.get_init():
             self.channel.stop()

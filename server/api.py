@@ -86,8 +86,10 @@ def issue_ticket():
     ratelimit.check_issue(current_app._get_current_object(), device, request_id)  # 429 rate_limited
     result = queue().issue(field(body, "service", required=True), request_id=request_id,
                            device=device["id"], priority=field(body, "priority"))
-    result["status_url"] = url_for("ticket_page.ticket_page", token=result["ticket"]["token"],
-                                   _external=True)
+    base = queue().site.status_base_url   # the office's public address, when it has one
+    token = result["ticket"]["token"]
+    result["status_url"] = (f"{base}{url_for('ticket_page.ticket_page', token=token)}" if base else
+                            url_for("ticket_page.ticket_page", token=token, _external=True))
     return jsonify(result), 200 if result["duplicate"] else 201
 
 

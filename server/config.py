@@ -73,6 +73,9 @@ class Site:
     priority_policy: str = "strict"
     priority_ratio: int = 3
     running_text: str = ""
+    # Where the ticket's QR code points ("https://antrean.example.go.id"): the office may
+    # publish the status pages on a public address; empty: the address the kiosk used.
+    status_base_url: str = ""
     source: str = ""
 
     @property
@@ -187,6 +190,19 @@ def _kind_name(kind) -> str:
     return {str: "a string", int: "an integer", list: "a list", dict: "a table"}.get(kind, str(kind))
 
 
+STATUS_URL_RE = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
+MAX_BASE_URL = 80   # the status link is printed as a QR code: a short base keeps it small
+
+
+def _base_url(c: "_Checker", data: dict, key: str) -> str:
+    """An http(s) base address without query or fragment, trailing "/" removed ("" when unset)."""
+    url = c.text(data, key, "", "").strip()
+    if url and (len(url) > MAX_BASE_URL or not STATUS_URL_RE.fullmatch(url)):
+        c.fail(key, f"must be an http:// or https:// address such as https://antrean.example.go.id"
+                    f" (no query, at most {MAX_BASE_URL} characters), got {url!r}")
+    return url.rstrip("/")
+
+
 def _parse_hours(c: _Checker, data: dict) -> dict:
     hours = {}
     c.table(data, "hours", set(WEEKDAYS))
@@ -239,6 +255,7 @@ def _parse_counter(c: _Checker, data: Any, i: int, prefixes: set[str]) -> Counte
 
 
 TOP_KEYS = {"site_id", "facility", "timezone", "whatsapp", "target_wait_min", "transfer_policy",
+            "status_base_url",
             "max_command_age_s", "priority", "hours", "services", "counters", "display", "kiosk"}
 
 
@@ -279,6 +296,7 @@ def parse_site(data: dict, filename: str = "<site>") -> Site:
         priority_policy=c.choice(prio, "policy", "priority", PRIORITY_POLICIES, "strict"),
         priority_ratio=c.positive(prio, "ratio", "priority", 3),
         running_text=c.person_text(display, "running_text", "display", texts.RUNNING_TEXT),
+        status_base_url=_base_url(c, data, "status_base_url"),
         source=filename)
 
 

@@ -144,6 +144,24 @@ def check_server_http(base_url: str, timeout: float = 5.0) -> Verdict:
     return Verdict("server", OK, f"server {base_url} menjawab", f"server {base_url} answers")
 
 
+def check_status_base(base_url: str, timeout: float = 5.0) -> Verdict:
+    """The site's ``status_base_url`` (the address printed in the ticket's QR) answers."""
+    url = base_url.rstrip("/") + "/healthz"
+    try:
+        status, _ = _get(url, None, timeout)
+    except (OSError, ValueError) as exc:
+        status, why = None, str(getattr(exc, "reason", exc))
+    if status == 200:
+        return Verdict("status page", OK, f"alamat QR {base_url} menjawab", f"QR address {base_url} answers")
+    why = f"menjawab {status}" if status is not None else f"tidak terjangkau ({why})"
+    why_en = f"answered {status}" if status is not None else "is unreachable"
+    return Verdict("status page", FAIL,
+                   f"alamat QR {base_url} (status_base_url di berkas situs) {why}: warga yang memindai "
+                   "tiket tidak akan melihat antreannya. Periksa alamat dan penerusan ke server ini",
+                   f"QR address {base_url} (status_base_url in the site file) {why_en}: residents who "
+                   "scan a ticket will not see their queue. Check the address and its forwarding to this server")
+
+
 def check_token(base_url: str, token: str, device_id: str, role: str,
                 timeout: float = 5.0) -> Verdict:
     """An authenticated read-only call: does the server know this token, for this role?"""
@@ -507,6 +525,8 @@ def run_checks(role: str, config: Path, broker_timeout: float = 5.0,
                 verdicts.append(check_secret_readable("token file", cfg.server.token_file))
         if role == "server":
             verdicts.append(check_server_http(f"http://127.0.0.1:{SERVER_HTTP_PORT}", http_timeout))
+            if device.loaded.status_base_url:
+                verdicts.append(check_status_base(device.loaded.status_base_url, http_timeout))
         verdicts.append(check_broker(role, device, broker_timeout))
         if device.bus.get("password_file"):
             verdicts.append(check_secret_readable("broker password", device.bus["password_file"]))
