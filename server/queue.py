@@ -140,8 +140,10 @@ class QueueService:
         if self.site.hours and not self.site.is_open_at(tx.moment):
             raise errors.ServiceClosed()
         c = tx.conn
-        issued, last_seq = c.execute("SELECT COUNT(*), MAX(seq) FROM tickets WHERE service_day = ?"
-                                     " AND prefix = ?", (tx.day, service)).fetchone()
+        # MAX(seq) from the (service_day, prefix, seq) key; the count from day_counts.
+        last_seq = c.execute("SELECT MAX(seq) FROM tickets WHERE service_day = ? AND prefix = ?",
+                             (tx.day, service)).fetchone()[0]
+        issued = stats.day_counts(c, tx.day).get((service, "issued"), 0)
         if cfg.daily_cap is not None and issued >= cfg.daily_cap:
             raise errors.DailyCapReached()
         if cfg.cutoff == "stop":  # the predictive cut-off: refuse a number that would not be called
@@ -150,8 +152,9 @@ class QueueService:
             if new is not None and eta.past_closing(self.site, tx.now_ms, new.mid_s):
                 raise errors.PastClosing()
         seq = cfg.start_number if last_seq is None else last_seq + 1
-        orders = c.execute("SELECT MAX(issue_order), MAX(queue_order) FROM tickets"
-                           " WHERE service_day = ?", (tx.day,)).fetchone()
+        # Two MAX() reads, each answered from its own index (a combined one scans the day).
+        orders = (c.execute("SELECT MAX(issue_order) FROM tickets WHERE service_day = ?", (tx.day,)).fetchone()[0],
+                  c.execute("SELECT MAX(queue_order) FROM tickets WHERE service_day = ?", (tx.day,)).fetchone()[0])
         cur = c.execute(
             "INSERT INTO tickets (service_day, prefix, seq, number, service, issue_order, queue_order,"
             " priority, status, token, device, issued_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)",
@@ -222,9 +225,9 @@ class QueueService:
 
     def waiting_counts(self, conn, day: str) -> dict[str, int]:
         counts = {s.prefix: 0 for s in self.site.services}
-        for row in conn.execute("SELECT service, COUNT(*) AS n FROM tickets WHERE service_day = ?"
-                                " AND status = 'waiting' GROUP BY service", (day,)):
-            counts[row["service"]] = row["n"]
+        for (service, kind), n in stats.day_counts(conn, day).items():
+            if kind == "waiting" and n:
+                counts[service] = n
         return counts
 
     def board(self) -> dict:

@@ -118,6 +118,14 @@ def with_segments(conn: sqlite3.Connection, day: str, rows) -> list[dict]:
     return tickets
 
 
+def day_counts(conn: sqlite3.Connection, day: str) -> dict[tuple[str, str], int]:
+    """The day's counts kept by the tickets table's triggers (migration 050_day_counts):
+    ``(service, status)`` -> tickets in that queue and status now, and ``(prefix, "issued")``
+    -> numbers issued for that service. A few rows, however busy the day."""
+    return {(r[0], r[1]): r[2] for r in conn.execute(
+        "SELECT service, kind, n FROM day_counts WHERE service_day = ?", (day,))}
+
+
 def service_summary(conn: sqlite3.Connection, site: Site, day: str, now_ms: int,
                     now: datetime) -> dict:
     """Per service today: waiting, issued, served, no_show, longest_wait_s, open, and what a
@@ -127,21 +135,18 @@ def service_summary(conn: sqlite3.Connection, site: Site, day: str, now_ms: int,
     out = {}
     open_hours = not site.hours or site.is_open_at(now)
     told = eta.for_new(conn, site, day, now_ms)
+    counts = day_counts(conn, day)
     for svc in site.services:
-        row = conn.execute(
-            "SELECT SUM(CASE WHEN status = 'waiting' THEN 1 ELSE 0 END),"
-            " SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END),"
-            " SUM(CASE WHEN status = 'no_show' THEN 1 ELSE 0 END),"
-            " MIN(CASE WHEN status = 'waiting' THEN issued_ms END)"
-            " FROM tickets WHERE service_day = ? AND service = ?", (day, svc.prefix)).fetchone()
-        issued = conn.execute("SELECT COUNT(*) FROM tickets WHERE service_day = ? AND prefix = ?",
-                              (day, svc.prefix)).fetchone()[0]
-        waiting = row[0] or 0
+        # The oldest waiting ticket: the index's waiting range of the service, not the day.
+        oldest = conn.execute("SELECT MIN(issued_ms) FROM tickets WHERE service_day = ? AND service = ?"
+                              " AND status = 'waiting'", (day, svc.prefix)).fetchone()[0]
+        issued = counts.get((svc.prefix, "issued"), 0)
         out[svc.prefix] = {
-            "name_id": svc.name_id, "name_en": svc.name_en, "waiting": waiting, "issued": issued,
-            "served": row[1] or 0, "no_show": row[2] or 0,
+            "name_id": svc.name_id, "name_en": svc.name_en, "waiting": counts.get((svc.prefix, "waiting"), 0),
+            "issued": issued, "served": counts.get((svc.prefix, "done"), 0),
+            "no_show": counts.get((svc.prefix, "no_show"), 0),
             **eta.summary_fields(site, svc, told[svc.prefix], now_ms),
-            "longest_wait_s": max(0, (now_ms - row[3]) // 1000) if row[3] is not None else 0,
+            "longest_wait_s": max(0, (now_ms - oldest) // 1000) if oldest is not None else 0,
             "open": open_hours and (svc.daily_cap is None or issued < svc.daily_cap)}
     return out
 
