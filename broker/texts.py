@@ -36,6 +36,7 @@ client) through :func:`displayable`, which never raises.
 from __future__ import annotations
 
 import functools
+import math
 import unicodedata
 from dataclasses import dataclass
 
@@ -271,6 +272,23 @@ def to_ascii(text: str) -> str:
     out ("½" -> "1/2", "✓" -> "v"); a character with no ASCII form (an emoji) is left out,
     never printed as "?" (the site file's printed texts refuse such characters)."""
     return "".join(_ascii_char(ch) or "" for ch in str(text))
+
+
+def wait_minutes(low_s: int | None, high_s: int | None) -> tuple[int, int] | None:
+    """A wait estimate's range as a person reads it, in whole minutes: the lower end rounded
+    down and the upper end rounded up (to 5 minutes once the upper end passes 15), so the
+    range never claims more than the estimate; None when there is no estimate.
+
+        >>> wait_minutes(1200, 2100)
+        (20, 35)
+    """
+    if low_s is None or high_s is None:
+        return None
+    low, high = max(0, int(low_s)) / 60, max(0, int(high_s)) / 60
+    step = 5 if high > 15 else 1
+    a = int(low // step) * step
+    b = max(a + step, -(-math.ceil(high) // step) * step)
+    return a, b
 
 
 def markdown_table() -> str:

@@ -7,6 +7,8 @@ read the current language must still understand what happened.
 """
 from __future__ import annotations
 
+from broker.texts import wait_minutes
+
 LANGS = ("id", "en")
 
 STRINGS: dict[str, tuple[str, str]] = {
@@ -87,17 +89,8 @@ def both(key: str, **kw) -> tuple[str, str]:
     return t(key, "id", **kw), t(key, "en", **kw)
 
 
-def wait_range(low_s: int | None, high_s: int | None) -> tuple[int, int] | None:
-    """The printed range in whole minutes: the lower end rounded down and the upper end
-    rounded up (to 5 minutes once the upper end passes 15), so the range never claims
-    more than the estimate; None when there is no estimate."""
-    if low_s is None or high_s is None:
-        return None
-    low, high = max(0, int(low_s)) / 60, max(0, int(high_s)) / 60
-    step = 5 if high > 15 else 1
-    a = int(low // step) * step
-    b = max(a + step, -(-int(high + 0.999) // step) * step)
-    return a, b
+#: The printed range in whole minutes (one rounding for kiosk, ticket and status page).
+wait_range = wait_minutes
 
 
 def minutes(est_wait_s: int | None) -> int | None:

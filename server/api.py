@@ -10,6 +10,7 @@ from datetime import date
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 
+from broker import texts
 from broker.vocab import ACTIVE_STATES, TOKEN_ROLES
 from server import errors, ratelimit
 from server.queue import QueueService
@@ -241,10 +242,12 @@ def ticket_page(token: str):
     state_id, state_en = STATUS_TEXT.get(ticket["status"], (ticket["status"], ticket["status"]))
     rows = [f"<p class=big>{e(ticket['number'])}</p>", f"<p><b>{e(state_id)}</b><br><i>{e(state_en)}</i></p>"]
     if ticket["status"] == "waiting":
-        est = ticket["est_wait_s"]
+        span = texts.wait_minutes(ticket["est_low_s"], ticket["est_high_s"])
         rows.append(f"<p>Di depan Anda / ahead of you: <b>{ticket['people_ahead']}</b></p>")
-        if est is not None:
-            rows.append(f"<p>Perkiraan tunggu / estimated wait: <b>± {max(1, round(est / 60))} menit/min</b></p>")
+        if span is not None:   # the range follows the queue: this page refreshes itself
+            rows.append(f"<p>Perkiraan tunggu / estimated wait: <b>{span[0]}\u2013{span[1]} menit/min</b></p>")
+        else:
+            rows.append("<p><b>Belum ada loket yang melayani</b><br><i>No counter is serving this yet</i></p>")
     if ticket["counter_name"] and ticket["status"] in ACTIVE_STATES:
         rows.append(f"<p class=big>{e(ticket['counter_name'])}</p>")
     return Response(_page("".join(rows), refresh=ticket["status"] in ("waiting", "called", "serving")),

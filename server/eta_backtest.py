@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
-import random
 import sqlite3
 import sys
 import tempfile

@@ -9,6 +9,7 @@ import threading
 
 import pytest
 
+from broker import texts
 from server.appliance import doctor
 from server.config import parse_site
 from server.errors import ConfigError
@@ -60,3 +61,21 @@ def test_doctor_checks_the_base_address_answers():
         port = s.getsockname()[1]
     bad = doctor.check_status_base(f"http://127.0.0.1:{port}", timeout=2)
     assert bad.level == doctor.FAIL and "status_base_url" in bad.id_text and "QR" in bad.en_text
+
+
+def test_the_status_page_shows_the_range_and_follows_the_queue(app, client, tokens):
+    """GIVEN a waiting ticket WHEN no counter serves A THEN the page says so; WHEN a counter
+    opens THEN the page (refreshing itself) shows the range in minutes."""
+    svc = app.extensions["lalopa.queue"]
+    body = client.post("/api/v1/tickets", json={"service": "A", "request_id": "r1"},
+                       headers=tokens["kiosk"]).get_json()
+    client.post("/api/v1/tickets", json={"service": "A", "request_id": "r2"}, headers=tokens["kiosk"])
+    token2 = svc.db.read().execute("SELECT token FROM tickets ORDER BY id DESC").fetchone()[0]
+    page = client.get(f"/t/{token2}").get_data(as_text=True)
+    assert "Belum ada loket yang melayani" in page and 'http-equiv="refresh"' in page
+    svc.counter_action(1, "open", command_id="o1", device="panel-1")
+    page = client.get(f"/t/{token2}").get_data(as_text=True)
+    t = svc.ticket_by_token(token2)
+    lo, hi = texts.wait_minutes(t["est_low_s"], t["est_high_s"])
+    assert f"{lo}\u2013{hi} menit/min" in page and "Belum ada loket" not in page
+    assert body["ticket"]["number"] == "A-001"
