@@ -25,6 +25,8 @@ minimises the absolute error): ``low = max(0, 2·median − high)``.
 """
 from __future__ import annotations
 
+import collections
+import heapq
 import math
 import sqlite3
 from dataclasses import dataclass, field
@@ -185,41 +187,45 @@ def mean_path(site: Site, desk: Desk, service: str, priority: bool,
     """
     if not any(service in c.services for c in desk.counters):
         return None, 0
-    me = (float("inf") if queue_order is None else queue_order, priority)
-    queues: dict[str, list[list]] = {}     # service -> [[order, priority, is_me]] FIFO per class
+    ME = -1   # the resident's place in its FIFO; everyone else is counted, not named
+    # Per service and class (normal False, priority True): a FIFO of queue orders.
+    queues: dict[tuple[str, bool], collections.deque] = {}
     for s, items in desk.waiting.items():
-        queues[s] = [[o, p, False] for o, p in items if not (s == service and queue_order is not None
-                                                            and o == queue_order)]
-    queues.setdefault(service, []).append([me[0], priority, True])
-    queues[service].sort(key=lambda x: x[0])
+        for o, p in items:
+            if not (s == service and o == queue_order):
+                queues.setdefault((s, p), collections.deque()).append(o)
+    mine = queues.setdefault((service, priority), collections.deque())
+    if queue_order is None:
+        mine.append(ME)
+    else:   # its place among the others of its class (both are in queue order)
+        place = sum(1 for o in mine if o < queue_order)
+        mine.insert(place, ME)
     # Expected arrivals as fluid: whole residents join when their share reaches 1.
     pending = {k: 0.0 for k in desk.arrivals_per_s}
-    free = sorted(((c.free_in_s, i) for i, c in enumerate(desk.counters)))
-    free_at = [c.free_in_s for c in desk.counters]
+    slot = {s.prefix: desk.slot_s(s.prefix) for s in site.services}
+    free = [(c.free_in_s, i) for i, c in enumerate(desk.counters)]
+    heapq.heapify(free)
     streak = dict(desk.streak)
     ratio, policy = site.priority_ratio, site.priority_policy
     t_last, calls = 0.0, 0
-    order_next = 10**12
     for _ in range(20000):
-        i = min(range(len(free_at)), key=lambda j: free_at[j])
-        t = free_at[i]
+        if not free:
+            return None, calls
+        t, i = heapq.heappop(free)
         if t > HORIZON_S:
             return None, calls
         for key, rate in desk.arrivals_per_s.items():
             pending[key] += rate * (t - t_last)
             while pending[key] >= 1.0:
                 pending[key] -= 1.0
-                order_next += 1
-                queues.setdefault(key[0], []).append([order_next, key[1], False])
+                queues.setdefault(key, collections.deque()).append(0)
         t_last = t
         counter = desk.counters[i]
         picked = None
         for s in counter.services:
-            q = queues.get(s) or []
-            normal = next((x for x in q if not x[1]), None)
-            prio = next((x for x in q if x[1]), None)
+            normal, prio = queues.get((s, False)), queues.get((s, True))
             st = streak.get(s, ratio)
-            ch = choose(policy, ratio, st, id(normal) if normal else None, id(prio) if prio else None)
+            ch = choose(policy, ratio, st, 0 if normal else None, 1 if prio else None)
             if ch is None:
                 continue
             streak[s] = next_streak(st, ch)
@@ -228,19 +234,14 @@ def mean_path(site: Site, desk: Desk, service: str, priority: bool,
         if picked is None:
             # Idle until someone it serves may arrive (at least a minute on).
             rate = sum(r for (s, _), r in desk.arrivals_per_s.items() if s in counter.services)
-            if rate <= 0 and service not in counter.services:
-                free_at[i] = float("inf")
-                if all(math.isinf(x) for x in free_at):
-                    return None, calls
-            else:
-                free_at[i] = t + max(60.0, 1.0 / rate if rate > 0 else 60.0)
+            if rate > 0 or service in counter.services:
+                heapq.heappush(free, (t + max(60.0, 1.0 / rate if rate > 0 else 60.0), i))
             continue
-        s, item = picked
-        if item[2]:
+        s, fifo = picked
+        if fifo.popleft() == ME:
             return t, calls
-        queues[s].remove(item)
         calls += 1
-        free_at[i] = t + desk.slot_s(s)
+        heapq.heappush(free, (t + slot[s], i))
     return None, calls
 
 
