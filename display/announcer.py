@@ -123,11 +123,17 @@ class Announcer:
             dropped = self.pending.popleft()
             log.warning("announcement backlog full; skipped %s", dropped.ticket)
         self.pending.append(ann)
-        if self.library is not None and not self.silent and (self.current is not None or len(self.pending) > 1):
-            # It will wait behind another: synthesise its short form while that one plays.
-            self.library.prefetch(call_phrase(ann.ticket, ann.counter, self.reading, short=True))
         self.update()
+        self._prefetch_next()
         return ann
+
+    def _prefetch_next(self) -> None:
+        """Synthesise the next announcement's sentence while the current one plays: only the
+        next one, so a flood of calls never costs a synthesis per call it will drop."""
+        if self.library is not None and not self.silent and self.current is not None and self.pending:
+            nxt = self.pending[0]
+            self.library.prefetch(call_phrase(nxt.ticket, nxt.counter, self.reading,
+                                              short=len(self.pending) > 1))
 
     def _shape(self, ann: Announcement) -> None:
         """Full form for a lone call; short form (once, no chime) when others wait behind it."""
@@ -178,6 +184,7 @@ class Announcer:
         log.info("announcing %s %s at counter %s (%.1f s)", ann.kind, ann.ticket, ann.counter, ann.length_s)
         ann.started_at = self.clock()
         self._channel.play(sound)
+        self._prefetch_next()
 
     def _finish(self) -> None:
         ann, self.current = self.current, None
