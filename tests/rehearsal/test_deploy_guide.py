@@ -77,3 +77,13 @@ def test_the_rehearsal_runs_every_block(monkeypatch):
     for b in per_box:
         assert sorted(s for line, p, s in ran if line == b.line) == ["box-01", "box-02"]
         assert {p for line, p, s in ran if line == b.line} == {"server"}
+
+
+def test_the_office_site_file_on_the_stick_is_valid_and_always_open(tmp_path):
+    """The rehearsal's site file (the example, open around the clock) passes the server's loader."""
+    from server.config import load_site
+
+    rehearse.prepare_stick(tmp_path)
+    site = load_site(tmp_path / "site.toml")
+    assert site.site_id == rehearse.SITE_ID
+    assert set(site.hours) == {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
