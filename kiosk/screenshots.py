@@ -33,8 +33,12 @@ def _server(tmp: str):
     clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta")))
     app = create_app({"LALOPA_DB": os.path.join(tmp, "queue.db"), "LALOPA_CLOCK": clock})
     svc = app.extensions["lalopa.queue"]
+    for n in (1, 2, 13):   # A and C are served; B's counters (15, 16) are still closed
+        svc.counter_action(n, "open", command_id=f"shots-open-{n}", device="screenshots")
     for i in range(9):   # a morning's queue, so the home screen shows real counts
         svc.issue("A", request_id=f"shots-{i}", device="screenshots")
+    for n in (1, 2, 13):
+        svc.counter_action(n, "next", command_id=f"shots-next-{n}", device="screenshots")
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv, svc, clock
