@@ -26,7 +26,7 @@ import sqlite3
 import sys
 import tempfile
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from server import errors, eta
@@ -219,12 +219,16 @@ REPLAYED = {"called": "call_specific", "recalled": "recall", "started": "start",
 
 def logged_day(site: Site, db_path: str, day: str, workdir: Path) -> Result:
     """One day of the site's event log, replayed through a fresh QueueService."""
-    src = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    src.row_factory = sqlite3.Row
-    events = src.execute("SELECT * FROM events WHERE service_day = ? ORDER BY id", (day,)).fetchall()
-    numbers = {r["id"]: r["number"] for r in src.execute(
-        "SELECT id, number FROM tickets WHERE service_day = ?", (day,))}
-    src.close()
+    try:
+        src = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+        src.row_factory = sqlite3.Row
+        events = src.execute("SELECT * FROM events WHERE service_day = ? ORDER BY id", (day,)).fetchall()
+        numbers = {r["id"]: r["number"] for r in src.execute(
+            "SELECT id, number FROM tickets WHERE service_day = ?", (day,))}
+        src.close()
+    except sqlite3.Error as exc:
+        raise SystemExit(f"lalopa eta-backtest: {db_path} bukan basis data LALOPA yang terbaca /"
+                         f" is not a readable LALOPA database ({exc})") from None
     if not events:
         raise SystemExit(f"lalopa eta-backtest: tidak ada kejadian pada hari {day} / no events on {day}")
     clock = FakeClock(events[0]["at_ms"] / 1000)
@@ -295,6 +299,11 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     if args.db and not args.day:
         p.error("--db perlu --day / --db needs --day YYYY-MM-DD")
+    for day in args.day:
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            p.error(f"--day {day!r}: tanggal harus YYYY-MM-DD / the date must be YYYY-MM-DD")
     if args.sim_days < 0 or args.sim_days > 60:
         p.error("--sim-days: 0..60")
     results = run(load_site(args.site), args.sim_days, args.seed, args.db, args.day)

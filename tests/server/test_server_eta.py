@@ -141,3 +141,14 @@ def test_backtest_day_is_calibrated_and_beats_the_old_estimate(tmp_path, site):
     assert [r.wait_s for r in replayed.residents] == [r.wait_s for r in day.residents]
     same = sum(1 for a, b in zip(day.residents, replayed.residents) if a.high_s == b.high_s)
     assert same >= 0.8 * len(day.residents)
+
+
+def test_backtest_refuses_a_file_that_is_not_a_database(tmp_path, capsys):
+    bad = tmp_path / "not.db"
+    bad.write_text("not a database")
+    with pytest.raises(SystemExit) as exc:
+        eta_backtest.main(["--db", str(bad), "--day", "2026-11-23", "--sim-days", "0"])
+    assert "bukan basis data LALOPA" in str(exc.value) and "not a readable LALOPA database" in str(exc.value)
+    with pytest.raises(SystemExit):
+        eta_backtest.main(["--db", str(bad), "--day", "23-11-2026"])
+    assert "YYYY-MM-DD" in capsys.readouterr().err
