@@ -37,7 +37,7 @@ CLOSED = (70, 78, 92)
 BADGE = (190, 30, 45)
 
 # The rendered-text cache holds at most this many screens' worth of pixels and entries.
-TEXT_CACHE_SCREENS = 2
+TEXT_CACHE_SCREENS = 1
 TEXT_CACHE_ENTRIES = 400
 
 

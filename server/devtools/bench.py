@@ -1,12 +1,21 @@
 """``lalopa bench [--quick] [--out docs/BENCHMARKS.md]``: measure the real system, write the report.
 
-Four parts, each against real components (a private Mosquitto, the real
+Parts, each against real components (a private Mosquitto, the real
 QueueService, bridge and server CLI, the real board/kiosk/box CLIs):
 
 1. press -> call latency over the bus, beside a floor measured in the same run;
 2. ticket issue over HTTP with 4 keep-alive clients (p50/p99, tickets/s);
 3. statistics (day view, 30-day report) over 10 k / 100 k / 1 M tickets of history;
-4. resident memory of every program and idle CPU of board and kiosk.
+4. resident memory of every program and idle CPU of board and kiosk;
+5. cost per event: server CPU per call and per issue, and one live-view snapshot,
+   at a quiet (400 tickets) and a very busy (15,000 tickets) day;
+6. heard in time: speech per call and press -> end of announcement in a burst of 16
+   (the real board under SDL's disk audio driver);
+7. soak: a busy stretch through the real server, board and kiosk processes, their RSS
+   after warm-up and after it;
+8. the city view (``--city``).
+
+``--merge`` writes only the parts run (``--only``) into the existing report.
 
 A part that cannot run (a component missing or failing) is reported as not
 measured with the reason; the others still run. Targets and the reason for
@@ -25,8 +34,10 @@ from pathlib import Path
 
 from server.devtools.benchlib.report import Row, Section, render
 
-FULL = {"calls": 1000, "http_s": 15.0, "sizes": (10_000, 100_000, 1_000_000), "idle_s": 10.0}
-QUICK = {"calls": 300, "http_s": 5.0, "sizes": (10_000, 100_000), "idle_s": 5.0}
+FULL = {"calls": 1000, "http_s": 15.0, "sizes": (10_000, 100_000, 1_000_000), "idle_s": 10.0,
+        "cost_ops": 200, "soak_calls": 10_000}
+QUICK = {"calls": 300, "http_s": 5.0, "sizes": (10_000, 100_000), "idle_s": 5.0,
+         "cost_ops": 80, "soak_calls": 2_000}
 BROKER_CONFIG = "set_tcp_nodelay true"  # as in broker/mosquitto/*.conf
 
 
@@ -159,6 +170,110 @@ def bench_resources(plan: dict, work: Path) -> Section:
     return sec
 
 
+def bench_cost(plan: dict, work: Path) -> Section:
+    from server.devtools.mosquitto import Mosquitto
+    from server.devtools.benchlib.cost import measure_cost, measure_live
+    sec = Section("Cost per event through the day", (
+        "The real QueueService and Bridge in one process publishing to a private Mosquitto; "
+        "the day already holds 400 or 15,000 tickets (history written straight into the schema "
+        "for today) and 300+ waiting. CPU = `time.process_time()` of the process (request, "
+        "bridge worker and paho threads) over "
+        f"{plan['cost_ops']} `next` presses (each waited for until its call and the retained "
+        f"state it touched are published), then {plan['cost_ops']} issues, per operation. Live "
+        "view = one `dashboard_snapshot` build (shared by every open stream), median of 10, "
+        "right after a change."))
+    broker = Mosquitto(extra_config=BROKER_CONFIG).start()
+    try:
+        rows = {n: measure_cost(work, broker.port, n, calls=plan["cost_ops"], issues=plan["cost_ops"])
+                for n in (400, 15_000)}
+    finally:
+        broker.cleanup()
+    live = {n: measure_live(work, n) for n in (400, 15_000)}
+    lo, hi = rows[400], rows[15_000]
+    why = ("The queue summary every change republishes carries the wait estimate "
+           "(server/eta.py, issue 16): its model of the desk reads the day's waiting and recent "
+           "tickets and simulates the queue, and that grows with the waiting line. The board, "
+           "the counter states and the counts read the kept day counts (flat).")
+    for key, label in (("call_ms", "call"), ("issue_ms", "issue")):
+        ratio = hi[key] / lo[key]
+        sec.rows.append(Row(f"server CPU per {label}, 400 / 15,000 tickets today",
+                            f"{lo[key]:.2f} / {hi[key]:.2f} ms ({ratio:.2f}×)", "≤ 1.2× and ≤ 3 ms",
+                            ratio <= 1.2 and hi[key] <= 3.0, why))
+    ratio = live[15_000]["snapshot_ms"] / live[400]["snapshot_ms"]
+    sec.rows.append(Row("live view snapshot, 400 / 15,000 tickets today",
+                        f"{live[400]['snapshot_ms']:.1f} / {live[15_000]['snapshot_ms']:.1f} ms ({ratio:.1f}×)"))
+    sec.rows.append(Row("of which the queue summary (wait estimate), 400 / 15,000",
+                        f"{live[400]['summary_ms']:.1f} / {live[15_000]['summary_ms']:.1f} ms"))
+    sec.rows.append(Row("today's full statistics (rebuilt within a tenth of a core), 400 / 15,000",
+                        f"{live[400]['day_ms']:.0f} / {live[15_000]['day_ms']:.0f} ms"))
+    return sec
+
+
+def bench_voice(plan: dict, work: Path) -> Section:
+    from server.devtools.mosquitto import Mosquitto
+    from server.devtools.benchlib.voicebench import measure_voice
+    sec = Section("Heard in time", (
+        "The real BoardApp (espeak-ng, default voice settings, no voice pack) in its own process "
+        "under SDL's disk audio driver (`SDL_AUDIODRIVER=disk`, `SDL_DISKAUDIOFILE`): the mixer "
+        "writes what it plays in real time. The real QueueService and Bridge publish the calls "
+        "made by `next` commands a box client sends over a private Mosquitto. First one lone call, "
+        "then 16 counters pressing at once. Press = when the box published; end = when the board "
+        "saw its announcement's channel go idle."))
+    broker = Mosquitto(extra_config=BROKER_CONFIG).start()
+    try:
+        r = measure_voice(broker.port, work)
+    finally:
+        broker.cleanup()
+    lengths = r["burst_lengths_s"]
+    last = max(r["burst_delays_s"]) if r["burst_delays_s"] else float("inf")
+    sec.rows += [
+        Row("lone call: announcement (chime + sentence)", f"{r['lone_length_s']:.1f} s",
+            "speech ≤ 4 s", r["lone_length_s"] <= 4.0 + 1.0,
+            "The chime adds 0.7 s and a 0.3 s pause before the sentence."),
+        Row("burst: each call while others wait (short form), median / max",
+            f"{statistics.median(lengths[:-1] or [0]):.1f} / {max(lengths[:-1] or [0]):.1f} s",
+            "≤ 4 s", max(lengths[:-1] or [0]) <= 4.0),
+        Row("burst: the last call, heard alone (full form with the chime)", f"{lengths[-1]:.1f} s"),
+        Row("burst of 16: last announcement ends after its press", f"{last:.1f} s", "≤ 40 s", last <= 40.0),
+        Row("burst: calls announced", f"{r['announced']} of 16", "16", r["announced"] == 16),
+        Row("audio written by the disk driver", f"{r['audio_file_s']:.1f} s"),
+    ]
+    sec.notes.append(f"Lone call said: “{r['lone_text']}”; in the burst: “{r['burst_texts'][1]}” "
+                     "(short form while others wait behind it).")
+    return sec
+
+
+def bench_soak(plan: dict, work: Path) -> Section:
+    from server.devtools.mosquitto import Mosquitto
+    from server.devtools.benchlib.soak import measure_soak
+    sec = Section("Soak: a busy week through the real programs", (
+        "`lalopa server` (with the bridge), `lalopa display run --windowed 1920x1080` (voice on, "
+        "SDL dummy audio) and `lalopa kiosk run` as their own processes from the shipped example "
+        "configs. Time-compressed week: the database already holds six past days of 2,000 tickets; "
+        f"today {plan['soak_calls']:,} calls are made after a 300-call warm-up, as fast as the press "
+        "rate allows (tickets issued over HTTP, `next` pressed over the bus, 16 counters in turn). "
+        "RSS = VmRSS after the warm-up and after the calls. The processes run on the real clock, "
+        "so the service day does not change during the run (a new day is covered by the tests)."))
+    broker = Mosquitto(extra_config=BROKER_CONFIG).start()
+    try:
+        r = measure_soak(work, broker.port, plan["soak_calls"])
+    finally:
+        broker.cleanup()
+    for name in ("board", "kiosk", "server"):
+        warm, after = r["rss_warm_mb"].get(name), r["rss_after_mb"].get(name)
+        if warm is None or after is None:
+            sec.notes.append(f"{name}: not measured.")
+            continue
+        flat = after <= 1.1 * warm
+        sec.rows.append(Row(f"{name} RSS after warm-up → after {r['calls']:,} calls",
+                            f"{warm:.1f} → {after:.1f} MB ({after / warm:.2f}×)",
+                            "≤ 1.1× and ≤ 80 MB", flat and after <= 80.0))
+    sec.rows.append(Row("calls made", f"{r['calls']:,} in {r['seconds']:.0f} s"))
+    if r["exited"]:
+        sec.notes.append(f"Exited during the run: {r['exited']}.")
+    return sec
+
+
 CITY_TITLE = "City view: 80 sites, one centre"
 
 
@@ -213,7 +328,8 @@ def bench_city(plan: dict, work: Path) -> Section:
 
 
 PARTS = {"latency": bench_latency, "http": bench_http, "stats": bench_stats,
-         "resources": bench_resources, "city": bench_city}
+         "resources": bench_resources, "cost": bench_cost, "voice": bench_voice, "soak": bench_soak,
+         "city": bench_city}
 
 
 def _run_part(name: str, plan: dict, work: Path) -> Section:
@@ -236,9 +352,13 @@ def main(argv: list[str]) -> int:
     p.add_argument("--only", action="append", choices=sorted(PARTS), help="run only these parts")
     p.add_argument("--city", action="store_true",
                    help="run only the city part and replace its section in the existing report")
+    p.add_argument("--merge", action="store_true",
+                   help="write only the parts run into the existing report, keeping the others")
     args = p.parse_args(argv)
     if args.city:
         return _city_only(args)
+    if args.merge:
+        return _merge_parts(args)
     from server.devtools.benchlib.machine import machine_facts
     plan = QUICK if args.quick else FULL
     facts = machine_facts()
@@ -254,6 +374,24 @@ def main(argv: list[str]) -> int:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text, encoding="utf-8")
     print(f"lalopa bench: wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def _merge_parts(args) -> int:
+    """The parts named by --only, each merged into the report the other parts wrote."""
+    from server.devtools.benchlib.report import merge_section
+    plan = QUICK if args.quick else FULL
+    work = Path(tempfile.mkdtemp(prefix="lalopa-bench-merge-"))
+    try:
+        sections = [_run_part(name, plan, work) for name in (args.only or PARTS)]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    out = Path(args.out)
+    text = out.read_text(encoding="utf-8") if out.exists() else ""
+    for sec in sections:
+        text = merge_section(text, sec)
+    out.write_text(text, encoding="utf-8")
+    print(f"lalopa bench: wrote {', '.join(s.title for s in sections)} into {args.out}", file=sys.stderr)
     return 0
 
 

@@ -2,7 +2,7 @@
 
 The real renderer draws a real BoardState under SDL dummy video, call after call;
 the rendered-text cache must stay within its bound (a screen's worth of pixels
-twice over), not grow until a count is reached and then be thrown away.
+), not grow until a count is reached and then be thrown away.
 """
 import pygame
 

@@ -84,3 +84,42 @@ def _settle(bridge) -> None:
     while (bridge.stats["counter_states_published"], bridge.stats["calls_published"]) != seen:
         seen = bridge.stats["counter_states_published"], bridge.stats["calls_published"]
         time.sleep(0.002)
+
+
+def measure_live(workdir: Path, tickets: int, repeat: int = 10) -> dict:
+    """One live-view snapshot build right after a change, at ``tickets`` today: median ms,
+    with the queue summary's and today's full statistics' own costs beside it."""
+    import statistics
+
+    from server.queue import QueueService
+    from server.web.live import dashboard_snapshot
+    site = always_open_site("bench-live")
+    path = workdir / f"live-{tickets}.db"
+    load_history(path, site, tickets, per_day=tickets, last_day=date.today())
+    svc = QueueService(str(path), site)
+    try:
+        for i in range(50):
+            svc.issue(SERVICE, request_id=f"w{i}", device="bench-kiosk")
+        dashboard_snapshot(svc, None, "id")
+
+        def timed(fn) -> float:
+            runs = []
+            for i in range(repeat):
+                svc.issue(SERVICE, request_id=f"x{fn.__name__}{i}", device="bench-kiosk")  # a change
+                t0 = time.perf_counter()
+                fn()
+                runs.append((time.perf_counter() - t0) * 1000)
+            return statistics.median(runs)
+
+        def snapshot():
+            dashboard_snapshot(svc, None, "id")
+
+        def summary():
+            svc.summary()
+
+        def day():
+            svc.day_stats()
+        return {"tickets": tickets, "snapshot_ms": timed(snapshot), "summary_ms": timed(summary),
+                "day_ms": timed(day)}
+    finally:
+        svc.close()
