@@ -434,10 +434,14 @@ def teardown() -> None:
     for pid in nspawns:                        # nspawn asks each host's systemd to power off
         _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in nspawns):
+    # (An nspawn that exited is a zombie until reaped: its cmdline is empty, not gone.)
+    while time.monotonic() < deadline and any(b"systemd-nspawn" in _cmdline(p) for p in nspawns):
         time.sleep(0.2)
     # What did not power off in time: killing a container's PID 1 ends its whole
     # pid namespace; then nspawn itself.
+    stuck = [p for p in nspawns if b"systemd-nspawn" in _cmdline(p)]
+    if stuck:
+        log(f"teardown: {len(stuck)} host(s) did not power off within 20 s: killed")
     for pid in leaders:
         if _is_container_init(pid):
             _signal(pid, signal.SIGKILL)
