@@ -5,8 +5,12 @@ first (indexed), so a day view costs the same however much history exists.
 """
 from __future__ import annotations
 
+import array
+import hashlib
+import json
 import math
 import sqlite3
+import sys
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -38,7 +42,8 @@ def describe(values: list[float]) -> dict:
     """mean, median and p90 in seconds (rounded to 0.1 s), with the count."""
     def r(x):
         return None if x is None else round(x, 1)
-    mean = sum(values) / len(values) if values else None
+    # fsum: the correctly rounded sum, whatever the order (a range pools stored days' values)
+    mean = math.fsum(values) / len(values) if values else None
     return {"n": len(values), "mean_s": r(mean), "median_s": r(median(values)),
             "p90_s": r(percentile(values, 90))}
 
@@ -267,34 +272,190 @@ def day_stats(conn: sqlite3.Connection, site: Site, day: str, now_ms: int | None
     return _day(conn, site, day, now_ms, _day_tickets(conn, day))[0]
 
 
-def range_stats(conn: sqlite3.Connection, site: Site, start: date, end: date,
-                now_ms: int | None = None) -> dict:
-    """Totals over ``start``..``end`` inclusive plus the figures of each day that had tickets.
-
-    Each day is read with the ``service_day = ?`` index, once; the totals (per
-    service, counter and verifier too) are computed from those same rows, and
-    counter times are the sums of the days' times."""
-    target = site.target_wait_min * 60
-    days = [r[0] for r in conn.execute(
+def range_days(conn: sqlite3.Connection, start: date, end: date) -> list[str]:
+    """The service days within ``start``..``end`` that had tickets, in order."""
+    return [r[0] for r in conn.execute(
         "SELECT DISTINCT service_day FROM tickets WHERE service_day >= ? AND service_day <= ?"
         " ORDER BY service_day", (start.isoformat(), end.isoformat()))]
-    tickets, figures = [], []
+
+
+def range_stats(conn: sqlite3.Connection, site: Site, start: date, end: date,
+                now_ms: int | None = None, stored: dict[str, dict] | None = None) -> dict:
+    """Totals over ``start``..``end`` inclusive plus the figures of each day (see range_pooled)."""
+    return range_pooled(conn, site, start, end, now_ms, stored)[0]
+
+
+def range_pooled(conn: sqlite3.Connection, site: Site, start: date, end: date,
+                 now_ms: int | None = None, stored: dict[str, dict] | None = None) -> tuple[dict, list[float]]:
+    """Totals over ``start``..``end`` inclusive plus the figures of each day that had tickets,
+    and every wait of the range, sorted.
+
+    Each day is summarised once (:func:`day_summary`: its figures, its counters' unrounded
+    times and, per group, the counts and the sorted waits and service times), either read
+    from ``stored`` (closed days kept in ``day_figures``, see :func:`stored_summaries`) or
+    computed from its tickets through the ``service_day`` index. The totals pool the days'
+    sorted values, so a median or p90 is over every ticket of the range, never an average
+    of daily figures, and equals a computation over all the range's tickets at once.
+    Counter times are the sums of the days' times."""
+    target = site.target_wait_min * 60
+    figures, summaries = [], []
     raw = {c.number: {"open": 0.0, "paused": 0.0, "serving": 0.0} for c in site.counters}
-    for d in days:
-        rows = _day_tickets(conn, d)
-        tickets.extend(rows)
-        day, times = _day(conn, site, d, now_ms, rows)
-        figures.append(day)
-        for n, t in times.items():
-            raw[n] = {k: raw[n][k] + t[k] for k in raw[n]}
-    totals = _counts(tickets)
-    totals["within_target"] = _within_target(tickets, target)
-    totals["services"] = _services(site, tickets, target)
-    totals["counters"] = {str(c.number): _staff_figures([t for t in tickets if t["counter"] == c.number],
-                                                        target) | _time_figures(raw[c.number])
-                          for c in site.counters}
-    totals["verifiers"] = _verifiers(tickets, target)
-    return {"from": start.isoformat(), "to": end.isoformat(), "totals": totals, "days": figures}
+    for d in range_days(conn, start, end):
+        summary = (stored or {}).get(d) or day_summary(conn, site, d, now_ms)
+        summaries.append(summary)
+        figures.append(summary["figures"])
+        for n, t in summary["raw"].items():
+            if int(n) in raw:
+                raw[int(n)] = {k: raw[int(n)][k] + t[k] for k in raw[int(n)]}
+    groups = _pool([s["groups"] for s in summaries])
+    empty = _group([])
+    totals = _group_counts(groups.get("all", empty))
+    totals["within_target"] = _group_within(groups.get("all", empty), target)
+    totals["services"] = {}
+    for svc in site.services:
+        g = groups.get(f"s:{svc.prefix}", empty)
+        entry = _group_counts(g)
+        entry["issued"] = groups.get(f"p:{svc.prefix}", empty)["n"]
+        entry["within_target"] = _group_within(g, target)
+        totals["services"][svc.prefix] = entry
+    totals["counters"] = {str(c.number): _group_staff(groups.get(f"c:{c.number}", empty), target)
+                          | _time_figures(raw[c.number]) for c in site.counters}
+    users = sorted(int(k[2:]) for k in groups if k.startswith("u:"))
+    totals["verifiers"] = {str(u): _group_staff(groups[f"u:{u}"], target) for u in users}
+    result = {"from": start.isoformat(), "to": end.isoformat(), "totals": totals, "days": figures}
+    return result, groups.get("all", empty)["wait"]
+
+
+# ----------------------------------------------------------------- day summaries (range reports)
+# A closed day's summary is stored once in day_figures (migration 060_day_figures); triggers
+# on tickets and events delete it when anything of that day changes, and a change of the
+# site's counters, services, target or time zone changes SUMMARY_KEY, so a stored summary is
+# never out of date. A year report then reads one row per day instead of every ticket.
+
+SUMMARY_VERSION = 1
+
+
+def summary_key(site: Site) -> str:
+    """What a stored day summary depends on besides the day's own rows."""
+    basis = json.dumps([SUMMARY_VERSION, sys.byteorder, site.timezone, site.target_wait_min,
+                        [(c.number, list(c.services)) for c in site.counters],
+                        [s.prefix for s in site.services]])
+    return hashlib.sha256(basis.encode()).hexdigest()[:16]
+
+
+def _group(tickets) -> dict:
+    """Counts and sorted values of a group of tickets (mergeable across days)."""
+    status: dict[str, int] = defaultdict(int)
+    for t in tickets:
+        status[t["status"]] += 1
+    return {"n": len(tickets), "status": dict(status),
+            "called": sum(1 for t in tickets if t["first_called_ms"] is not None),
+            "wait": sorted(w for w in map(wait_s, tickets) if w is not None),
+            "transfer_wait": sorted(w for t in tickets for w in transfer_waits(t)),
+            "service": sorted(x for x in map(service_s, tickets) if x is not None)}
+
+
+def _pool(days: list[dict]) -> dict:
+    """Merge the groups of several days: counts add, sorted values merge."""
+    out: dict[str, dict] = {}
+    for groups in days:
+        for key, g in groups.items():
+            acc = out.get(key)
+            if acc is None:
+                out[key] = {"n": g["n"], "status": dict(g["status"]), "called": g["called"],
+                            "wait": list(g["wait"]), "transfer_wait": list(g["transfer_wait"]),
+                            "service": list(g["service"])}
+                continue
+            acc["n"] += g["n"]
+            acc["called"] += g["called"]
+            for k, v in g["status"].items():
+                acc["status"][k] = acc["status"].get(k, 0) + v
+            for k in ("wait", "transfer_wait", "service"):
+                acc[k].extend(g[k])
+    for g in out.values():
+        for k in ("wait", "transfer_wait", "service"):
+            g[k].sort()  # runs of sorted days: timsort merges them in about n log(days)
+    return out
+
+
+def _group_counts(g: dict) -> dict:
+    st = g["status"]
+    return {"issued": g["n"], "served": st.get("done", 0), "no_show": st.get("no_show", 0),
+            "cancelled": st.get("cancelled", 0), "waiting": st.get("waiting", 0),
+            "wait": describe(g["wait"]), "transfer_wait": describe(g["transfer_wait"]),
+            "service": describe(g["service"])}
+
+
+def _group_within(g: dict, target_s: int) -> float | None:
+    waits = g["wait"]
+    if not waits:
+        return None
+    import bisect
+    return round(bisect.bisect_right(waits, target_s) / len(waits), 4)
+
+
+def _group_staff(g: dict, target_s: int) -> dict:
+    entry = {k: v for k, v in _group_counts(g).items() if k not in ("issued", "waiting")}
+    entry["called"] = g["called"]
+    entry["within_target"] = _group_within(g, target_s)
+    return entry
+
+
+def day_summary(conn: sqlite3.Connection, site: Site, day: str, now_ms: int | None) -> dict:
+    """One day's figures, its counters' unrounded times and its groups' counts and values."""
+    tickets = _day_tickets(conn, day)
+    figures, raw_times = _day(conn, site, day, now_ms, tickets)
+    groups = {"all": _group(tickets)}
+    for svc in site.services:
+        groups[f"s:{svc.prefix}"] = _group([t for t in tickets if t["service"] == svc.prefix])
+        groups[f"p:{svc.prefix}"] = {**_group([]), "n": sum(1 for t in tickets if t["prefix"] == svc.prefix)}
+    for c in site.counters:
+        groups[f"c:{c.number}"] = _group([t for t in tickets if t["counter"] == c.number])
+    for uid in {t["user_id"] for t in tickets if t["user_id"] is not None}:
+        groups[f"u:{uid}"] = _group([t for t in tickets if t["user_id"] == uid])
+    return {"figures": figures, "raw": {str(n): t for n, t in raw_times.items()}, "groups": groups}
+
+
+VALUE_KEYS = ("wait", "transfer_wait", "service")
+
+
+def stored_summaries(conn: sqlite3.Connection, site: Site, start: date, end: date) -> dict[str, dict]:
+    """The stored summaries of the closed days in ``start``..``end`` (for this site's key)."""
+    out = {}
+    for day, body, values in conn.execute(
+            "SELECT service_day, body, value_bytes FROM day_figures WHERE service_day >= ?"
+            " AND service_day <= ? AND site_key = ?", (start.isoformat(), end.isoformat(), summary_key(site))):
+        summary = json.loads(body)
+        flat = array.array("d")
+        flat.frombytes(values)
+        for g in summary["groups"].values():
+            for k in VALUE_KEYS:
+                at, n = g[k]
+                g[k] = flat[at:at + n].tolist()
+        out[day] = summary
+    return out
+
+
+def stored_days(conn: sqlite3.Connection, site: Site, start: date, end: date) -> set[str]:
+    """The closed days in ``start``..``end`` whose summary is stored (for this site's key)."""
+    return {r[0] for r in conn.execute(
+        "SELECT service_day FROM day_figures WHERE service_day >= ? AND service_day <= ?"
+        " AND site_key = ?", (start.isoformat(), end.isoformat(), summary_key(site)))}
+
+
+def store_summary(conn: sqlite3.Connection, site: Site, day: str) -> None:
+    """Compute and store ``day``'s summary. Run inside the writer's transaction, so no change
+    of the day can slip between the read and the store (the triggers delete it after)."""
+    summary = day_summary(conn, site, day, None)
+    # The sorted values go in one array of doubles (read back at C speed: a year of them
+    # parsed as JSON numbers would cost most of the report); the groups keep (offset, count).
+    flat = array.array("d")
+    for g in summary["groups"].values():
+        for k in VALUE_KEYS:
+            g[k], _ = (len(flat), len(g[k])), flat.extend(g[k])
+    conn.execute("INSERT OR REPLACE INTO day_figures (service_day, site_key, body, value_bytes)"
+                 " VALUES (?, ?, ?, ?)", (day, summary_key(site), json.dumps(summary, separators=(",", ":")),
+                                          flat.tobytes()))
 
 
 def _local_day(ms: int, tz) -> str:
