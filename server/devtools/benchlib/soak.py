@@ -6,7 +6,8 @@ in the resources part. Time-compressed week: the server's database already holds
 past busy days (``history.load_history``, ``per_day`` tickets each) and today is driven as
 fast as the press rate allows: tickets issued over HTTP (the kiosk API), ``next`` pressed
 over the bus by a button-box client, 16 counters in turn. RSS is read after a warm-up of
-``warmup`` calls and again after ``calls`` more.
+``warmup`` calls (a morning: the board's bounded caches fill, SQLite's page caches too), half
+way through ``calls`` more, and at the end.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ MIX = ("A",) * 12 + ("C",) * 2 + ("B",) * 2
 PRESS_PER_S = 24  # below the bridge's per-counter press rate (2 a second, 16 counters)
 
 
-def measure_soak(workdir: Path, mqtt_port: int, calls: int, warmup: int = 300, per_day: int = 2000) -> dict:
+def measure_soak(workdir: Path, mqtt_port: int, calls: int, warmup: int = 1000, per_day: int = 2000) -> dict:
     site_id = "bench-soak"
     site = always_open_site(site_id)
     db_path = workdir / f"{site_id}.db"
@@ -90,7 +91,10 @@ def measure_soak(workdir: Path, mqtt_port: int, calls: int, warmup: int = 300, p
         stretch(warmup)
         time.sleep(2.0)
         after_warmup = {name: procs.rss_mb(p.pid) for name, p in started.items()}
-        seconds = stretch(calls)
+        seconds = stretch(calls // 2)
+        time.sleep(1.0)
+        halfway = {name: procs.rss_mb(p.pid) for name, p in started.items()}
+        seconds += stretch(calls - calls // 2)
         deadline = time.monotonic() + 10
         while watch.dispatch(timeout=0.2) and time.monotonic() < deadline:
             pass
@@ -99,7 +103,7 @@ def measure_soak(workdir: Path, mqtt_port: int, calls: int, warmup: int = 300, p
         dead = {name: p.returncode for name, p in started.items() if p.poll() is not None}
         conn.close()
         return {"calls": seen["calls"] - warmup, "seconds": seconds, "rss_warm_mb": after_warmup,
-                "rss_after_mb": after, "exited": dead, "history_days": 6, "per_day": per_day}
+                "rss_after_mb": after, "rss_half_mb": halfway, "exited": dead, "history_days": 6, "per_day": per_day}
     finally:
         box.stop()
         watch.stop()
