@@ -399,7 +399,7 @@ def main(argv: list[str]) -> int:
 
 def _merge_parts(args) -> int:
     """The parts named by --only, each merged into the report the other parts wrote."""
-    from server.devtools.benchlib.report import merge_section
+    from server.devtools.benchlib.report import merge_section, refresh_summary
     plan = QUICK if args.quick else FULL
     work = Path(tempfile.mkdtemp(prefix="lalopa-bench-merge-"))
     try:
@@ -410,7 +410,7 @@ def _merge_parts(args) -> int:
     text = out.read_text(encoding="utf-8") if out.exists() else ""
     for sec in sections:
         text = merge_section(text, sec)
-    out.write_text(text, encoding="utf-8")
+    out.write_text(refresh_summary(text), encoding="utf-8")
     print(f"lalopa bench: wrote {', '.join(s.title for s in sections)} into {args.out}", file=sys.stderr)
     return 0
 

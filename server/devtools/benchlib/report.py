@@ -87,6 +87,43 @@ def merge_section(text: str, sec: Section) -> str:
     return text.rstrip("\n") + "\n\n" + body + "\n"
 
 
+def refresh_summary(text: str) -> str:
+    """``text`` with its "## Summary" rebuilt from the MISS rows of every section it holds.
+
+    After a section was merged (``--merge``, ``--city``) the summary must name that
+    section's misses too, with the reason written under the section's "Why missed"."""
+    head = "## Summary\n"
+    if head not in text:
+        return text
+    misses = []
+    for block in text.split("\n## ")[1:]:
+        title, _, body = block.partition("\n")
+        if title.strip() == "Summary":
+            continue
+        whys = {}
+        for line in body.splitlines():
+            if line.startswith("- ") and ": " in line:
+                what, _, why = line[2:].partition(": ")
+                whys.setdefault(what, why)
+        for line in body.splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if line.startswith("| ") and len(cells) == 4 and cells[3] == "MISS":
+                what, value, target = cells[:3]
+                why = whys.get(what, "")
+                misses.append(f"- **{title.strip()}: {what}** = {value} (target {target}). {why}".rstrip())
+    lines = ["## Summary", ""]
+    lines += ["Missed targets:", "", *misses] if misses else ["Every measured target passed."]
+    start = text.index(head)
+    nxt = text.find("\n## ", start + len(head))
+    rest = text[nxt + 1:] if nxt != -1 else ""
+    # keep a "Not measured" line of the summary, if any
+    old = text[start:nxt if nxt != -1 else len(text)]
+    kept = [ln for ln in old.splitlines() if ln.startswith("Not measured:")]
+    if kept:
+        lines += ["", *kept]
+    return text[:start] + "\n".join(lines) + "\n\n" + rest
+
+
 # What the fault and hostile-input suites prove (they run in the normal test suite).
 PROOF = [
     "## Faults and hostile input (test suite, not timed here)", "",
