@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,7 +12,7 @@ from server.clock import FakeClock
 from server.config import parse_site
 from server.errors import ConfigError
 
-from conftest import WIB
+WIB = ZoneInfo("Asia/Jakarta")
 
 
 def _estimate(svc, ticket) -> eta.Estimate:
