@@ -27,57 +27,60 @@ class QueueError(Exception):
         return body
 
 
-def _error(name: str, code: str, status: int, msg_id: str, msg_en: str) -> type[QueueError]:
-    return type(name, (QueueError,), {"code": code, "status": status,
-                                      "message_id": msg_id, "message_en": msg_en})
+def define(name: str, code: str, status: int, msg_id: str, msg_en: str,
+           base: type[QueueError] = QueueError) -> type[QueueError]:
+    """One refusal: its class, stable code, HTTP status and default texts (ID, EN)."""
+    return type(name, (base,), {"code": code, "status": status,
+                                "message_id": msg_id, "message_en": msg_en})
 
 
-BadRequest = _error("BadRequest", "bad_request", 400,
+
+BadRequest = define("BadRequest", "bad_request", 400,
                     "Permintaan tidak valid.", "The request is not valid.")
-UnknownService = _error("UnknownService", "unknown_service", 404,
+UnknownService = define("UnknownService", "unknown_service", 404,
                         "Layanan tidak dikenal.", "Unknown service.")
-ServiceClosed = _error("ServiceClosed", "service_closed", 409,
+ServiceClosed = define("ServiceClosed", "service_closed", 409,
                        "Layanan sedang tutup. Silakan datang kembali pada jam buka.",
                        "The service is closed. Please come back during opening hours.")
-DailyCapReached = _error("DailyCapReached", "daily_cap_reached", 409,
+DailyCapReached = define("DailyCapReached", "daily_cap_reached", 409,
                          "Kuota nomor antrean hari ini sudah habis. Silakan datang besok.",
                          "Today's quota of queue numbers is used up. Please come tomorrow.")
-PastClosing = _error("PastClosing", "past_closing", 409,
+PastClosing = define("PastClosing", "past_closing", 409,
                      "Perkiraan waktu dipanggil melewati jam tutup layanan. Silakan datang kembali"
                      " pada hari kerja berikutnya.",
                      "The estimated time of the call is after the service closes. Please come back"
                      " on the next working day.")
-NothingWaiting = _error("NothingWaiting", "nothing_waiting", 409,
+NothingWaiting = define("NothingWaiting", "nothing_waiting", 409,
                         "Tidak ada nomor antrean yang menunggu.", "Nobody is waiting.")
-NoCurrentTicket = _error("NoCurrentTicket", "no_current_ticket", 409,
+NoCurrentTicket = define("NoCurrentTicket", "no_current_ticket", 409,
                          "Loket ini belum memanggil nomor antrean.",
                          "This counter has no current ticket.")
-InvalidTransition = _error("InvalidTransition", "invalid_transition", 409,
+InvalidTransition = define("InvalidTransition", "invalid_transition", 409,
                            "Tindakan ini tidak dapat dilakukan pada status sekarang.",
                            "This action is not possible in the current state.")
-UnknownCounter = _error("UnknownCounter", "unknown_counter", 404,
+UnknownCounter = define("UnknownCounter", "unknown_counter", 404,
                         "Loket tidak dikenal.", "Unknown counter.")
-CounterDoesNotServe = _error("CounterDoesNotServe", "counter_does_not_serve", 409,
+CounterDoesNotServe = define("CounterDoesNotServe", "counter_does_not_serve", 409,
                              "Loket ini tidak melayani layanan tersebut.",
                              "This counter does not serve that service.")
-UnknownTicket = _error("UnknownTicket", "unknown_ticket", 404,
+UnknownTicket = define("UnknownTicket", "unknown_ticket", 404,
                        "Nomor antrean tidak ditemukan.", "Ticket not found.")
-Unauthorized = _error("Unauthorized", "unauthorized", 401,
+Unauthorized = define("Unauthorized", "unauthorized", 401,
                       "Akses ditolak: token tidak valid.", "Access denied: invalid token.")
-Forbidden = _error("Forbidden", "forbidden", 403,
+Forbidden = define("Forbidden", "forbidden", 403,
                    "Perangkat ini tidak berhak melakukan tindakan ini.",
                    "This device may not do that.")
 # Same stable code as Forbidden (a client handles both alike); the message names the counter.
-CounterNotAllowed = _error("CounterNotAllowed", "forbidden", 403,
+CounterNotAllowed = define("CounterNotAllowed", "forbidden", 403,
                            "Perangkat ini terikat ke loket lain.",
                            "This device is bound to another counter.")
-IdempotencyConflict = _error("IdempotencyConflict", "idempotency_conflict", 409,
+IdempotencyConflict = define("IdempotencyConflict", "idempotency_conflict", 409,
                              "ID permintaan sudah dipakai untuk permintaan lain.",
                              "The request id was already used for a different request.")
 
 # 409, not 507: the kiosk shows a 4xx's message to the resident and does not retry,
 # and retrying cannot help until someone frees space (see tests/faults/test_disk_full.py).
-StorageFull = _error("StorageFull", "storage_full", 409,
+StorageFull = define("StorageFull", "storage_full", 409,
                      "Penyimpanan server penuh, nomor antrean tidak dapat dibuat. "
                      "Silakan hubungi petugas.",
                      "The server's storage is full, so no queue number can be issued. "

@@ -39,8 +39,7 @@ class SurveyError(errors.QueueError):
 
 
 def _err(name: str, code: str, status: int, msg_id: str, msg_en: str) -> type[SurveyError]:
-    return type(name, (SurveyError,), {"code": code, "status": status,
-                                       "message_id": msg_id, "message_en": msg_en})
+    return errors.define(name, code, status, msg_id, msg_en, base=SurveyError)
 
 
 BadSurvey = _err("BadSurvey", "survey_invalid", 400,
