@@ -18,6 +18,7 @@ At a site (one command, with the password and CA the centre handed over)::
 from __future__ import annotations
 
 import argparse
+import grp
 import logging
 import os
 import secrets
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from broker.admin import DEFAULT_ACL, DEFAULT_PASSWD, AdminError
 from broker.acl import AclError
+from server.appliance.install import SERVICE_USER
 
 log = logging.getLogger("lalopa.central")
 CENTRAL_PASSWD = "/etc/mosquitto/lalopa-central.passwd"
@@ -41,11 +43,22 @@ def _secret(path: str | None) -> str | None:
     return Path(path).read_text().strip()
 
 
-def _write_secret(path: str, value: str) -> None:
+def _write_secret(path: str, value: str, for_service: bool = False) -> None:
+    """Write a password file 0600. One that a LALOPA service reads (``for_service``:
+    the centre's and the uplink's own broker passwords) becomes root:lalopa 0640 when
+    run as root on a machine with the service user, so the unit running as ``lalopa``
+    can open it and nobody else can."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(value + "\n")
     os.chmod(path, 0o600)
+    if for_service and os.geteuid() == 0:
+        try:
+            gid = grp.getgrnam(SERVICE_USER).gr_gid
+        except KeyError:
+            return  # no service user here (yet): the file stays root-only
+        os.chown(path, 0, gid)
+        os.chmod(path, 0o640)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -164,7 +177,7 @@ def _broker_config(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     password = secrets.token_urlsafe(18)
     provision.add_central_user(Path(args.passwd_file), Path(args.acl_file), password)
-    _write_secret(args.central_password_out, password)
+    _write_secret(args.central_password_out, password, for_service=True)
     target = out / "lalopa-central.conf"
     target.write_text(provision.render_central(
         tls_port=args.tls_port, bind=args.bind, local_port=args.local_port, passwd_file=args.passwd_file,
@@ -234,7 +247,7 @@ def _join(args) -> int:
         fh.write(text)
     uplink_pw = secrets.token_urlsafe(18)
     provision.add_uplink(args.site, Path(args.passwd_file), Path(args.acl_file), uplink_pw)
-    _write_secret(args.uplink_password_out, uplink_pw)
+    _write_secret(args.uplink_password_out, uplink_pw, for_service=True)
     print(f"wrote {target} (bridge to {args.centre}); uplink user 'uplink', password in "
           f"{args.uplink_password_out}")
     print("# Muat ulang broker situs / restart the site's broker: sudo systemctl restart mosquitto")

@@ -57,6 +57,19 @@ def test_system_units_verify(tmp_path):
     assert result.stderr.strip() == ""
 
 
+def test_city_units_verify(tmp_path):
+    """GIVEN the city centre's unit and an instance of the site's uplink template WHEN
+    systemd-analyze verifies them THEN no error or warning, and the uplink's ExecStart
+    names its instance's site."""
+    _staged(tmp_path, ["lalopa-central.service", "lalopa-uplink@.service"])
+    (tmp_path / "lalopa-uplink@pkm-sukajadi.service").write_text(
+        (tmp_path / "lalopa-uplink@.service").read_text())
+    result = _verify(tmp_path, ["lalopa-central.service", "lalopa-uplink@pkm-sukajadi.service"])
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == ""
+    assert "--site %i" in _ini(UNITS / "lalopa-uplink@.service")["Service"]["ExecStart"]
+
+
 def test_screen_units_verify_with_the_headless_drop_in(tmp_path):
     """GIVEN the kiosk and board units with the rehearsal's headless drop-in
     WHEN systemd-analyze verifies them THEN no error or warning."""
@@ -107,7 +120,8 @@ def test_verify_catches_a_broken_unit(tmp_path):
     assert "not executable" in result.stderr
 
 
-@pytest.mark.parametrize("name", ["lalopa-server.service", "lalopa-button.service", *SCREENS])
+@pytest.mark.parametrize("name", ["lalopa-server.service", "lalopa-button.service", *SCREENS,
+                                  "lalopa-central.service", "lalopa-uplink@.service"])
 def test_restart_policy_never_gives_up(name):
     """GIVEN a long-running unit THEN start limits sit in [Unit] and RestartSec is 2-5 s."""
     unit = _ini(UNITS / name)
