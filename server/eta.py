@@ -111,19 +111,14 @@ class Desk:
 def read_desk(conn: sqlite3.Connection, site: Site, day: str, now_ms: int) -> Desk:
     """The desk now, from the tickets and counter tables (indexed, today only)."""
     waiting: dict[str, list[tuple[int, bool]]] = {s.prefix: [] for s in site.services}
-    for r in conn.execute("SELECT service, queue_order, priority FROM tickets WHERE service_day = ?"
+    for r in conn.execute("SELECT service, queue_order, priority FROM tickets INDEXED BY tickets_day_status"
+                          " WHERE service_day = ?"
                           " AND status = 'waiting' ORDER BY queue_order", (day,)):
         waiting.setdefault(r[0], []).append((r[1], r[2] is not None))
     times: dict[str, list[float]] = {}
     for svc in site.services:
         times[svc.prefix] = _recent_times(conn, day, svc.prefix)
-    done, ns, ns_ms, walk_ms, walk_n = conn.execute(
-        "SELECT SUM(status = 'done'), SUM(status = 'no_show'),"
-        " SUM(CASE WHEN status = 'no_show' THEN finished_ms - last_called_ms END),"
-        " SUM(CASE WHEN started_ms IS NOT NULL THEN started_ms - last_called_ms END),"
-        " SUM(started_ms IS NOT NULL)"
-        " FROM tickets WHERE service_day = ? AND status IN ('done', 'no_show')", (day,)).fetchone()
-    done, ns = done or 0, ns or 0
+    done, ns, ns_ms, walk_ms, walk_n = finished_figures(conn, day)
     share = (ns + NO_SHOW_PRIOR[0]) / (done + ns + NO_SHOW_PRIOR[1])
     no_show_s = (ns_ms / 1000 / ns) if ns and ns_ms is not None else DEFAULT_NO_SHOW_S
     walk_s = (walk_ms / 1000 / walk_n) if walk_n and walk_ms is not None else DEFAULT_WALK_S
@@ -131,7 +126,10 @@ def read_desk(conn: sqlite3.Connection, site: Site, day: str, now_ms: int) -> De
     # Over the whole half hour even just after opening: a burst of the first few
     # numbers is not a rate that lasts (and would starve normal residents on paper).
     since, window_s = now_ms - ARRIVAL_WINDOW_MS, ARRIVAL_WINDOW_MS / 1000
-    for r in conn.execute("SELECT prefix, priority IS NOT NULL, COUNT(*) FROM tickets WHERE service_day = ?"
+    # INDEXED BY: without ANALYZE figures SQLite may pick the (service_day, prefix, number)
+    # index and read the whole day; the issue-time index reads the half hour only.
+    for r in conn.execute("SELECT prefix, priority IS NOT NULL, COUNT(*) FROM tickets"
+                          " INDEXED BY tickets_day_issued WHERE service_day = ?"
                           " AND issued_ms > ? GROUP BY 1, 2", (day, since)):
         desk.arrivals_per_s[(r[0], bool(r[1]))] = r[2] / window_s
     for r in conn.execute("SELECT key, value FROM state WHERE key LIKE ?", (f"streak:{day}:%",)):
@@ -139,7 +137,8 @@ def read_desk(conn: sqlite3.Connection, site: Site, day: str, now_ms: int) -> De
     states = {r["counter"]: r for r in conn.execute(
         "SELECT counter, status, since_ms FROM counter_state WHERE service_day = ?", (day,))}
     busy = {r[0]: r for r in conn.execute(
-        "SELECT counter, service, status, last_called_ms, started_ms FROM tickets WHERE service_day = ?"
+        "SELECT counter, service, status, last_called_ms, started_ms FROM tickets"
+        " INDEXED BY tickets_day_status WHERE service_day = ?"
         " AND status IN ('called', 'serving') AND counter IS NOT NULL", (day,))}
     for c in site.counters:
         st = states.get(c.number)
@@ -155,10 +154,37 @@ def read_desk(conn: sqlite3.Connection, site: Site, day: str, now_ms: int) -> De
     return desk
 
 
+def finished_figures(conn: sqlite3.Connection, day: str) -> tuple:
+    """(done, no_show, Σ no-show recall ms, Σ walk-up ms, started) of ``day``'s finished tickets.
+
+    Read from the row the day_finished triggers keep with every ticket change (one row,
+    whatever the day's volume); a sum is None when no ticket gave it a value, as a SQL
+    SUM over the tickets would be. :func:`finished_figures_scan` is the same from the
+    tickets themselves (the tests hold the two equal)."""
+    row = conn.execute("SELECT done, no_show, ns_ms, ns_ms_n, walk_ms, walk_ms_n, walk_n"
+                       " FROM day_finished WHERE service_day = ?", (day,)).fetchone()
+    if row is None:
+        return 0, 0, None, None, 0
+    done, ns, ns_ms, ns_ms_n, walk_ms, walk_ms_n, walk_n = tuple(row)
+    return done, ns, (ns_ms if ns_ms_n else None), (walk_ms if walk_ms_n else None), walk_n
+
+
+def finished_figures_scan(conn: sqlite3.Connection, day: str) -> tuple:
+    """:func:`finished_figures` counted from every finished ticket of ``day`` (a scan)."""
+    done, ns, ns_ms, walk_ms, walk_n = conn.execute(
+        "SELECT SUM(status = 'done'), SUM(status = 'no_show'),"
+        " SUM(CASE WHEN status = 'no_show' THEN finished_ms - last_called_ms END),"
+        " SUM(CASE WHEN started_ms IS NOT NULL THEN started_ms - last_called_ms END),"
+        " SUM(started_ms IS NOT NULL)"
+        " FROM tickets WHERE service_day = ? AND status IN ('done', 'no_show')", (day,)).fetchone()
+    return done or 0, ns or 0, ns_ms, walk_ms, walk_n or 0
+
+
 def _recent_times(conn: sqlite3.Connection, day: str, service: str) -> list[float]:
     """Service times of the last RECENT_N tickets of ``service`` finished today."""
     rows = stats.with_segments(conn, day, conn.execute(
-        "SELECT id, status, finished_ms, started_ms, first_called_ms FROM tickets WHERE service_day = ?"
+        "SELECT id, status, finished_ms, started_ms, first_called_ms FROM tickets"
+        " INDEXED BY tickets_finished WHERE service_day = ?"
         " AND service = ? AND status = 'done' ORDER BY finished_ms DESC LIMIT ?",
         (day, service, RECENT_N)).fetchall())
     return [s for s in map(stats.service_s, rows) if s is not None]

@@ -143,7 +143,8 @@ def service_summary(conn: sqlite3.Connection, site: Site, day: str, now_ms: int,
     counts = day_counts(conn, day)
     for svc in site.services:
         # The oldest waiting ticket: the index's waiting range of the service, not the day.
-        oldest = conn.execute("SELECT MIN(issued_ms) FROM tickets WHERE service_day = ? AND service = ?"
+        oldest = conn.execute("SELECT MIN(issued_ms) FROM tickets INDEXED BY tickets_queue"
+                              " WHERE service_day = ? AND service = ?"
                               " AND status = 'waiting'", (day, svc.prefix)).fetchone()[0]
         issued = counts.get((svc.prefix, "issued"), 0)
         out[svc.prefix] = {
