@@ -204,6 +204,27 @@ def _remaining(desk: Desk, service: str, status: str, now_ms: int, called_ms, st
 
 # ----------------------------------------------------------------- the mean path
 
+class _Fifo:
+    """One queue of the mean path: the residents waiting now (by queue order, and ``ME``),
+    then ``arrived`` expected arrivals, who join behind all of them and are counted, not
+    listed (a busy day expects thousands along one path)."""
+
+    __slots__ = ("named", "arrived")
+
+    def __init__(self) -> None:
+        self.named: collections.deque = collections.deque()
+        self.arrived = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.named) or self.arrived > 0
+
+    def popleft(self) -> int:
+        if self.named:
+            return self.named.popleft()
+        self.arrived -= 1
+        return 0   # an arrival (never ME)
+
+
 def mean_path(site: Site, desk: Desk, service: str, priority: bool,
               queue_order: int | None = None) -> tuple[float | None, int]:
     """(expected seconds until the resident is called, calls before it) along the mean path.
@@ -215,12 +236,12 @@ def mean_path(site: Site, desk: Desk, service: str, priority: bool,
         return None, 0
     ME = -1   # the resident's place in its FIFO; everyone else is counted, not named
     # Per service and class (normal False, priority True): a FIFO of queue orders.
-    queues: dict[tuple[str, bool], collections.deque] = {}
+    queues: dict[tuple[str, bool], _Fifo] = {}
     for s, items in desk.waiting.items():
         for o, p in items:
             if not (s == service and o == queue_order):
-                queues.setdefault((s, p), collections.deque()).append(o)
-    mine = queues.setdefault((service, priority), collections.deque())
+                queues.setdefault((s, p), _Fifo()).named.append(o)
+    mine = queues.setdefault((service, priority), _Fifo()).named
     if queue_order is None:
         mine.append(ME)
     else:   # its place among the others of its class (both are in queue order)
@@ -242,9 +263,16 @@ def mean_path(site: Site, desk: Desk, service: str, priority: bool,
             return None, calls
         for key, rate in desk.arrivals_per_s.items():
             pending[key] += rate * (t - t_last)
-            while pending[key] >= 1.0:
-                pending[key] -= 1.0
-                queues.setdefault(key, collections.deque()).append(0)
+            if pending[key] >= 1.0:
+                # Exactly what taking 1.0 off one resident at a time leaves (each such step
+                # is exact in binary floating point), in one step: a busy day's arrival
+                # rate then costs nothing per expected resident.
+                whole = math.floor(pending[key])
+                pending[key] -= whole
+                fifo = queues.get(key)
+                if fifo is None:
+                    fifo = queues[key] = _Fifo()
+                fifo.arrived += whole
         t_last = t
         counter = desk.counters[i]
         picked = None
