@@ -24,8 +24,9 @@ ACTIONS = ("next", "next", "next", "start", "start", "finish", "finish", "recall
 issue = st.tuples(st.just("issue"), st.sampled_from("ABC"))
 step = st.one_of(
     issue, issue,
-    st.tuples(st.sampled_from(ACTIONS), st.sampled_from(OPEN), st.sampled_from("ABC")),
-    st.tuples(st.sampled_from(ACTIONS), st.sampled_from(OPEN), st.sampled_from("ABC")),
+    # each counter action a few seconds to minutes after the last change (times differ)
+    st.tuples(st.sampled_from(ACTIONS), st.sampled_from(OPEN), st.sampled_from("ABC"), st.integers(1, 900)),
+    st.tuples(st.sampled_from(ACTIONS), st.sampled_from(OPEN), st.sampled_from("ABC"), st.integers(1, 900)),
     st.tuples(st.just("clock"), st.sampled_from([7, 45, 600, 86_400])),
     st.tuples(st.just("restart")),
     st.tuples(st.just("replay")),
@@ -59,7 +60,8 @@ def run_day(svc, clock, path, site, steps):
             elif s[0] == "replay":
                 svc.rebuild_aggregates()
             else:
-                action, counter, service = s
+                action, counter, service, *later = s
+                clock.advance(later[0] if later else 0)
                 svc.counter_action(counter, action, command_id=f"c{i}", device="panel",
                                    service=service if action == "transfer" else None,
                                    reason="istirahat" if action == "pause" else None)
@@ -68,7 +70,7 @@ def run_day(svc, clock, path, site, steps):
     return svc
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, min_size=10, max_size=90))
 def test_kept_finished_figures_equal_a_scan_after_any_day(tmp_path_factory, steps):
     # GIVEN a queue on a fresh database, its counters open
