@@ -2,21 +2,14 @@
 always equal a count from scratch over the tickets table, whatever happened: issues,
 calls, recalls, no-shows, transfers, cancels, pauses, a new service day, a restart, a
 replay of the day from its event log. Hypothesis draws the days."""
-import dataclasses
 import sqlite3
-from datetime import datetime, timezone
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from server import queue as queue_mod
 from server.clock import FakeClock
-from server.config import load_site
+from tests.server.random_days import MONDAY_9_WIB, OPEN, fresh_queue, run_day
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "server" / "sites" / "example.toml"
-MONDAY_9_WIB = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
-
-OPEN = (1, 15)  # counter 1 serves A and C, 15 serves B and A
 ACTIONS = ("next", "next", "next", "recall", "no_show", "transfer", "transfer", "finish", "cancel", "pause",
            "resume", "start", "close", "open")
 issue = st.tuples(st.just("issue"), st.sampled_from("ABC"))
@@ -49,31 +42,12 @@ def kept(conn) -> dict:
 def test_kept_counts_equal_a_rebuild_after_any_day(tmp_path_factory, steps):
     # GIVEN a queue on a fresh database, its counters open
     path = str(tmp_path_factory.mktemp("counts") / "queue.db")
-    site = dataclasses.replace(load_site(EXAMPLE), site_id="counts")
-    clock = FakeClock(MONDAY_9_WIB)
-    svc = queue_mod.QueueService(path, site, clock=clock)
+    svc, clock, site = fresh_queue(path, "counts")
     try:
         for n in OPEN:
             svc.counter_action(n, "open", command_id=f"open-{n}", device="panel")
         # WHEN a random day happens (refused actions change nothing and are skipped)
-        for i, s in enumerate(steps):
-            try:
-                if s[0] == "issue":
-                    svc.issue(s[1], request_id=f"r{i}", device="kiosk-1")
-                elif s[0] == "clock":
-                    clock.advance(s[1])
-                elif s[0] == "restart":
-                    svc.close()
-                    svc = queue_mod.QueueService(path, site, clock=clock)
-                elif s[0] == "replay":
-                    svc.rebuild_aggregates()
-                else:
-                    action, counter, service = s
-                    svc.counter_action(counter, action, command_id=f"c{i}", device="panel",
-                                       service=service if action == "transfer" else None,
-                                       reason="istirahat" if action == "pause" else None)
-            except Exception as exc:  # refused by the queue rules: must be a QueueError
-                assert getattr(exc, "code", None), repr(exc)
+        svc = run_day(svc, clock, path, site, steps)
         # THEN the kept counts equal a count from scratch, and the reads built on them agree
         conn = sqlite3.connect(path)
         try:
@@ -92,9 +66,8 @@ def test_kept_counts_equal_a_rebuild_after_any_day(tmp_path_factory, steps):
 
 def test_counts_of_an_existing_database_are_filled_by_the_migration(tmp_path):
     # GIVEN a database with tickets written before the counts existed (the table emptied)
-    site = dataclasses.replace(load_site(EXAMPLE), site_id="counts")
     path = str(tmp_path / "queue.db")
-    svc = queue_mod.QueueService(path, site, clock=FakeClock(MONDAY_9_WIB))
+    svc, _, site = fresh_queue(path, "counts")
     for i in range(5):
         svc.issue("AB"[i % 2], request_id=f"r{i}", device="kiosk-1")
     svc.close()
@@ -121,9 +94,8 @@ def test_counts_of_an_existing_database_are_filled_by_the_migration(tmp_path):
 
 def test_a_scripted_day_with_every_kind_of_change_keeps_counts_equal(tmp_path):
     # GIVEN a queue with counters 1 and 15 open
-    site = dataclasses.replace(load_site(EXAMPLE), site_id="counts")
-    path, clock = str(tmp_path / "queue.db"), FakeClock(MONDAY_9_WIB)
-    svc = queue_mod.QueueService(path, site, clock=clock)
+    path = str(tmp_path / "queue.db")
+    svc, clock, site = fresh_queue(path, "counts")
     n = iter(range(1000))
 
     def act(counter, action, **kw):

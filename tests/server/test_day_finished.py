@@ -3,22 +3,15 @@ walk-up time) is kept with every change (migration 070_day_finished) and always 
 same figures counted from scratch over the tickets table, whatever happened: calls,
 recalls, no-shows, starts, transfers, cancels, restarts, a replay of the day from its
 event log, a new service day, a repair by hand. Hypothesis draws the days."""
-import dataclasses
 import sqlite3
-from datetime import datetime, timezone
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from server import eta
 from server import queue as queue_mod
 from server.clock import FakeClock
-from server.config import load_site
+from tests.server.random_days import MONDAY_9_WIB, OPEN, fresh_queue, run_day
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "server" / "sites" / "example.toml"
-MONDAY_9_WIB = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
-
-OPEN = (1, 15)  # counter 1 serves A and C, 15 serves B and A
 ACTIONS = ("next", "next", "next", "start", "start", "finish", "finish", "recall", "no_show",
            "no_show", "transfer", "cancel", "pause", "resume", "close", "open")
 issue = st.tuples(st.just("issue"), st.sampled_from("ABC"))
@@ -47,37 +40,12 @@ def assert_kept_equals_scan(path: str) -> None:
         conn.close()
 
 
-def run_day(svc, clock, path, site, steps):
-    for i, s in enumerate(steps):
-        try:
-            if s[0] == "issue":
-                svc.issue(s[1], request_id=f"r{i}", device="kiosk-1")
-            elif s[0] == "clock":
-                clock.advance(s[1])
-            elif s[0] == "restart":
-                svc.close()
-                svc = queue_mod.QueueService(path, site, clock=clock)
-            elif s[0] == "replay":
-                svc.rebuild_aggregates()
-            else:
-                action, counter, service, *later = s
-                clock.advance(later[0] if later else 0)
-                svc.counter_action(counter, action, command_id=f"c{i}", device="panel",
-                                   service=service if action == "transfer" else None,
-                                   reason="istirahat" if action == "pause" else None)
-        except Exception as exc:  # refused by the queue rules: must be a QueueError
-            assert getattr(exc, "code", None), repr(exc)
-    return svc
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, min_size=10, max_size=90))
 def test_kept_finished_figures_equal_a_scan_after_any_day(tmp_path_factory, steps):
     # GIVEN a queue on a fresh database, its counters open
     path = str(tmp_path_factory.mktemp("finished") / "queue.db")
-    site = dataclasses.replace(load_site(EXAMPLE), site_id="finished")
-    clock = FakeClock(MONDAY_9_WIB)
-    svc = queue_mod.QueueService(path, site, clock=clock)
+    svc, clock, site = fresh_queue(path, "finished")
     try:
         for n in OPEN:
             svc.counter_action(n, "open", command_id=f"open-{n}", device="panel")
@@ -90,9 +58,8 @@ def test_kept_finished_figures_equal_a_scan_after_any_day(tmp_path_factory, step
 
 
 def _busy_day(tmp_path):
-    site = dataclasses.replace(load_site(EXAMPLE), site_id="finished")
-    path, clock = str(tmp_path / "queue.db"), FakeClock(MONDAY_9_WIB)
-    svc = queue_mod.QueueService(path, site, clock=clock)
+    path = str(tmp_path / "queue.db")
+    svc, clock, site = fresh_queue(path, "finished")
     steps = [("open", 1, "A"), ("open", 15, "A")]
     for k in range(12):
         steps += [("issue", "AB"[k % 2]), ("issue", "C"), ("clock", 45), ("next", 1, "A"),
