@@ -3,15 +3,12 @@ over a real Mosquitto. One press (or a double press within the cooldown) must ca
 exactly one resident; holding NEXT for 2 s finishes the current one and calls nobody."""
 from __future__ import annotations
 
-import dataclasses
 import time
-from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
 from broker.bus import BusClient
-from broker.protocol import CallEvent, CounterCommand, decode, encode
+from broker.protocol import CounterCommand, decode, encode
 from server.devtools.mosquitto import wait_for
 
 from boxkit import PINS, levels, LEDS, run_until, tap
@@ -19,49 +16,12 @@ from boxkit import PINS, levels, LEDS, run_until, tap
 pytestmark = [pytest.mark.timeout(40)]
 
 GREEN, YELLOW, RED, BUZZER = (LEDS[k] for k in ("green", "yellow", "red", "buzzer"))
-EXAMPLE = Path(__file__).resolve().parents[2] / "server" / "sites" / "example.toml"
-MONDAY_9_WIB = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 
 
 def clear(factory):
     """Forget every LED's recorded changes (each keeps its current level)."""
     for n in LEDS.values():
         factory.pin(n).clear_states()
-
-
-@pytest.fixture
-def stack(tmp_path, site_id, mosquitto):
-    """A QueueService on a temp DB with a fake server clock, and its bridge on the broker."""
-    from server.bridge import Bridge
-    from server.clock import FakeClock
-    from server.config import load_site
-    from server.queue import QueueService
-
-    site = dataclasses.replace(load_site(EXAMPLE), site_id=site_id)
-    svc = QueueService(str(tmp_path / "queue.db"), site, clock=FakeClock(MONDAY_9_WIB))
-    bridge = Bridge(svc, site, {"host": "127.0.0.1", "port": mosquitto.port}).start()
-    assert wait_for(lambda: bridge.stats["full_republish"] >= 1), "bridge never connected"
-    yield svc, bridge
-    bridge.stop()
-    svc.close()
-
-
-@pytest.fixture
-def calls(site_id, mosquitto):
-    """Every CallEvent on the call topic, as a display sees them."""
-    seen: list[CallEvent] = []
-    bus = BusClient(site=site_id, role="display", device="watch-calls", port=mosquitto.port)
-    bus.subscribe(bus.topics.call, lambda m: seen.append(decode(CallEvent, m.payload)))
-    # paho sends SUBSCRIBE after `connected` is set: once a probe comes back, the
-    # call subscription (made first) is active too and no call can be missed.
-    probes: list[bytes] = []
-    bus.subscribe(f"{bus.topics.base}/test/probe", lambda m: probes.append(m.payload))
-    bus.start()
-    assert bus.connected.wait(5)
-    bus.publish(f"{bus.topics.base}/test/probe", b"probe", qos=1)
-    assert wait_for(lambda: probes, 5, bus=bus), "call watcher's subscriptions not active"
-    yield seen, bus
-    bus.stop()
 
 
 def test_one_press_calls_exactly_one_resident(stack, calls, make_box, mock_factory, clock):

@@ -7,17 +7,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from broker.bus import BusClient
 from broker.protocol import Presence, decode
 from firmware.presses import press
 from server.devtools.mosquitto import wait_for
 
-from test_box_end_to_end import calls, stack  # noqa: F401  (fixtures: real server + call watcher)
 from test_button_cli import write_config
 
 pytestmark = pytest.mark.timeout(60)

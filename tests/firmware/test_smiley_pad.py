@@ -2,10 +2,6 @@
 + its bridge) over a real Mosquitto, and under the production ACL."""
 from __future__ import annotations
 
-import dataclasses
-from datetime import datetime, timezone
-from pathlib import Path
-
 import pytest
 
 from broker.acl import DeviceSpec
@@ -18,8 +14,6 @@ from server.devtools.mosquitto import Mosquitto, wait_for
 from boxkit import box_config, run_until
 
 pytestmark = [pytest.mark.timeout(40)]
-EXAMPLE = Path(__file__).resolve().parents[2] / "server" / "sites" / "example.toml"
-MONDAY_9_WIB = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 FACES = {"very_unhappy": 24, "unhappy": 25, "happy": 8, "very_happy": 7}
 
 
@@ -31,21 +25,6 @@ def _votes(svc):
 def _press(factory, pin):
     factory.pin(pin).drive_low()
     factory.pin(pin).drive_high()
-
-
-@pytest.fixture
-def stack(tmp_path, site_id, mosquitto):
-    from server.bridge import Bridge
-    from server.clock import FakeClock
-    from server.config import load_site
-    from server.queue import QueueService
-    site = dataclasses.replace(load_site(EXAMPLE), site_id=site_id)
-    svc = QueueService(str(tmp_path / "queue.db"), site, clock=FakeClock(MONDAY_9_WIB))
-    bridge = Bridge(svc, site, {"host": "127.0.0.1", "port": mosquitto.port}).start()
-    assert wait_for(lambda: bridge.stats["full_republish"] >= 1), "bridge never connected"
-    yield svc, bridge
-    bridge.stop()
-    svc.close()
 
 
 def test_pad_presses_become_one_vote_per_resident(stack, make_box, mock_factory, clock):
