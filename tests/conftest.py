@@ -40,3 +40,16 @@ def fresh_mosquitto():
 def site_id():
     """A topic root no other test uses, so retained messages never leak between tests."""
     return f"t{os.getpid()}-{next(_site_ids)}"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (launching it is the slow part), Debian's
+    binary driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    from server.devtools.screenshots import CHROMIUM, CHROMIUM_ARGS
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

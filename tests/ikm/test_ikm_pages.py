@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from server import staffing
 from server.devtools.devserver import ThreadedServer
 from server.devtools.history import DEMO_PATTERN, press_smileys, rate_served, write_history
-from server.devtools.screenshots import CHROMIUM, CHROMIUM_ARGS, PASSWORD, build_demo
+from server.devtools.screenshots import PASSWORD, build_demo
 from server.web import ikm_report
 
 
@@ -27,21 +27,18 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(site):
-    from playwright.sync_api import sync_playwright
+def page(site, browser):
     url = site[0]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-        ctx.set_default_timeout(15000)
-        p = ctx.new_page()
-        p.goto(f"{url}/login")
-        p.fill("input[name=username]", "supervisor")
-        p.fill("input[name=password]", PASSWORD)
-        p.click("#login-submit")
-        p.wait_for_load_state("domcontentloaded")
-        yield p
-        browser.close()
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    ctx.set_default_timeout(15000)
+    p = ctx.new_page()
+    p.goto(f"{url}/login")
+    p.fill("input[name=username]", "supervisor")
+    p.fill("input[name=password]", PASSWORD)
+    p.click("#login-submit")
+    p.wait_for_load_state("domcontentloaded")
+    yield p
+    ctx.close()
 
 
 def test_ikm_report_page_xlsx_and_print_agree_with_the_computation(site, page):

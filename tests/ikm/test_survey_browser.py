@@ -7,18 +7,8 @@ import pytest
 from server import ikm
 from server.app import create_app
 from server.devtools.devserver import ThreadedServer
-from server.devtools.screenshots import CHROMIUM, CHROMIUM_ARGS
 
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

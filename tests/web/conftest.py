@@ -1,11 +1,11 @@
 """Fixtures for the web tests: a real server on 127.0.0.1 with a played sample morning,
-and one headless Chromium per test module (launching it is the slow part)."""
+and a browser context on the shared headless Chromium (tests/conftest.py)."""
 import re
 
 import pytest
 
 from server.devtools.devserver import ThreadedServer
-from server.devtools.screenshots import CHROMIUM, CHROMIUM_ARGS, PASSWORD, build_demo
+from server.devtools.screenshots import PASSWORD, build_demo
 
 
 class Site:
@@ -21,15 +21,6 @@ def demo(tmp_path_factory):
     with ThreadedServer(app) as url:
         yield Site(url, app, svc, clock, ids)
     svc.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
