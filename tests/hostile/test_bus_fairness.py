@@ -33,13 +33,6 @@ SYSTEMD_DEFAULT_NOFILE = 1024  # systemd's soft limit when a unit sets none
 BURST_S = 6
 
 
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    b = Mosquitto.production(tmp_path_factory.mktemp("mosq-fair"), devices=devices(SITE)).start()
-    yield b
-    b.cleanup()
-
-
 def applied(office, counter: int) -> int:
     return office.svc.db.read().execute(
         "SELECT COUNT(*) FROM events WHERE counter = ? AND kind = 'called'", (counter,)).fetchone()[0]

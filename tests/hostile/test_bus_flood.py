@@ -17,20 +17,12 @@ import time
 
 import pytest
 
-from server.devtools.mosquitto import Mosquitto
 from server.intake import FloodLimit
 
-from bus_parts import Box, Flooder, Office, devices, figures, p99
+from bus_parts import Box, Flooder, Office, figures, p99
 
 SITE = "hostile-flood"
 FLOOD_S = 10
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    b = Mosquitto.production(tmp_path_factory.mktemp("mosq-flood"), devices=devices(SITE)).start()
-    yield b
-    b.cleanup()
 
 
 @pytest.fixture

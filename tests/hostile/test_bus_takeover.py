@@ -20,19 +20,11 @@ import time
 import pytest
 
 from broker.protocol import CounterCommand, encode
-from server.devtools.mosquitto import Mosquitto
 from server.intake import bus_device
 
-from bus_parts import Office, devices, login, publish_packet
+from bus_parts import Office, login, publish_packet
 
 SITE = "hostile-takeover"
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    b = Mosquitto.production(tmp_path_factory.mktemp("mosq-takeover"), devices=devices(SITE)).start()
-    yield b
-    b.cleanup()
 
 
 @pytest.fixture
